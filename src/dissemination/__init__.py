@@ -1,0 +1,64 @@
+"""dissemination: decide what intelligence each reader may see, and render it redacted.
+
+The public API is what this module exports; everything else is internal.
+
+    >>> import datetime as dt
+    >>> from dissemination import decide, load_item, load_principal, render
+    >>> decision = decide(reader, item, now=dt.datetime.now(dt.UTC))  # doctest: +SKIP
+"""
+
+from dissemination.bulk import filter
+from dissemination.decision import Decision, LabelCheck, Reason, Withheld, decide
+from dissemination.errors import (
+    DisseminationError,
+    DocumentError,
+    InputError,
+    PolicyError,
+    UnknownTermError,
+)
+from dissemination.loading import (
+    iter_items,
+    load_item,
+    load_principal,
+    load_principals,
+    parse_item,
+    parse_principal,
+)
+from dissemination.models import Item, Principal
+from dissemination.policy import DEFAULT_POLICY_DIR, Policy, default_policy, load_policy
+from dissemination.redaction import banner, render, render_item, render_text
+from dissemination.vocabulary import View, Vocabulary
+
+__all__ = [
+    "DEFAULT_POLICY_DIR",
+    "Decision",
+    "DisseminationError",
+    "DocumentError",
+    "InputError",
+    "Item",
+    "LabelCheck",
+    "Policy",
+    "PolicyError",
+    "Principal",
+    "Reason",
+    "UnknownTermError",
+    "View",
+    "Vocabulary",
+    "Withheld",
+    "banner",
+    "decide",
+    "default_policy",
+    "filter",
+    "iter_items",
+    "load_item",
+    "load_policy",
+    "load_principal",
+    "load_principals",
+    "parse_item",
+    "parse_principal",
+    "render",
+    "render_item",
+    "render_text",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,30 @@
+"""The `dissemination` command line.
+
+Exit codes: 0 for any decision (a denial is an answer), 1 where a command
+reports a finding (a failed check), 2 for bad input, with a one-line error
+naming the file and field, never a traceback.
+
+Each group of commands lives in its own module and is registered here.
+"""
+
+from __future__ import annotations
+
+import click
+
+from dissemination import __version__
+from dissemination.cli._common import DisseminationGroup
+from dissemination.cli.core import demo, filter_command, schema, view
+
+__all__ = ["main"]
+
+
+@click.group(cls=DisseminationGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dissemination")
+def main() -> None:
+    """Decide what intelligence each reader may see, and render it redacted."""
+
+
+main.add_command(view)
+main.add_command(filter_command)
+main.add_command(schema)
+main.add_command(demo)

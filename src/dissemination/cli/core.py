@@ -1,0 +1,190 @@
+"""The core commands: view, filter, schema, demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dissemination.bulk import filter as filter_views
+from dissemination.cli._common import (
+    atomic_write_lines,
+    dump_json,
+    now_option,
+    parse_now,
+    policy_option,
+    resolve_policy,
+)
+from dissemination.decision import Decision, decide
+from dissemination.loading import iter_items, load_item, load_principal, load_principals
+from dissemination.models import Item
+from dissemination.policy import Policy
+from dissemination.redaction import render, render_text
+from dissemination.schema import SCHEMA_DOCUMENTS, json_schema
+
+__all__ = ["DEMO_DIR", "demo", "explanation", "filter_command", "schema", "view"]
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo" / "humber"
+"""The Humber ports scenario shipped with the package (`examples/humber` in the source tree)."""
+
+
+def explanation(item: Item, decision: Decision, policy: Policy) -> dict[str, Any]:
+    """What `--explain` adds: facts, matching rows, the rows that fixed the view, withheld parts.
+
+    This is for the people who run the policy: it names what was withheld
+    (by id, never by content).
+    """
+    matching = policy.matching_rows(decision.facts)
+    return {
+        "item": item.id,
+        "reader": decision.reader_id,
+        "view": decision.view.label,
+        "facts": sorted(decision.facts),
+        "matching_rows": [
+            {"rule": row.rule, "effect": row.effect, "view": row.view.label, "at": row.location}
+            for row in matching
+        ],
+        "fixed_by": [reason.rule for reason in decision.reasons],
+        "reasons": [{"rule": r.rule, "text": r.text} for r in decision.reasons],
+        "withheld": [{"kind": w.kind, "id": w.id, "rule": w.rule} for w in decision.withheld],
+    }
+
+
+@click.command()
+@click.argument("item_path", metavar="ITEM", type=click.Path(path_type=Path))
+@click.option(
+    "--as",
+    "reader_path",
+    required=True,
+    metavar="READER",
+    type=click.Path(path_type=Path),
+    help="The reader (principal) file.",
+)
+@policy_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True
+)
+@click.option(
+    "--explain", is_flag=True, help="Also print the facts, matching rows and withheld parts."
+)
+@now_option
+def view(
+    *,
+    item_path: Path,
+    reader_path: Path,
+    policy_dir: Path | None,
+    fmt: str,
+    explain: bool,
+    now_text: str | None,
+) -> None:
+    """Show what READER may see of ITEM."""
+    now = parse_now(now_text)
+    policy = resolve_policy(policy_dir)
+    reader = load_principal(reader_path, policy=policy)
+    item = load_item(item_path, policy=policy)
+    decision = decide(reader, item, now=now, policy=policy)
+    if fmt == "json":
+        document = render(item, decision)
+        if explain:
+            document["explain"] = explanation(item, decision, policy)
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    text = render_text(item, decision)
+    click.echo(text if text else "nothing to show\n", nl=False)
+    if explain:
+        click.echo(json.dumps(explanation(item, decision, policy), ensure_ascii=False, indent=2))
+
+
+@click.command("filter")
+@click.argument("items_path", metavar="ITEMS", type=click.Path(path_type=Path))
+@click.option(
+    "--as",
+    "reader_path",
+    required=True,
+    metavar="READER",
+    type=click.Path(path_type=Path),
+    help="The reader (principal) file.",
+)
+@policy_option
+@now_option
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Write to FILE, all or nothing (default: stream to standard output).",
+)
+def filter_command(
+    *,
+    items_path: Path,
+    reader_path: Path,
+    policy_dir: Path | None,
+    now_text: str | None,
+    out_path: Path | None,
+) -> None:
+    """Stream what READER may see of ITEMS (a directory or a JSON Lines file) as JSON Lines.
+
+    Items the reader sees at `none` are left out without trace. On standard
+    output lines stream as they are decided; with `--out` the file appears only
+    when every item was read.
+    """
+    now = parse_now(now_text)
+    policy = resolve_policy(policy_dir)
+    reader = load_principal(reader_path, policy=policy)
+    items = iter_items(items_path, policy=policy)
+    lines = (dump_json(doc) for doc in filter_views(reader, items, now=now, policy=policy))
+    if out_path is not None:
+        atomic_write_lines(out_path, lines)
+        return
+    for line in lines:
+        click.echo(line)
+
+
+@click.command()
+@click.argument("document", type=click.Choice(SCHEMA_DOCUMENTS))
+@policy_option
+def schema(document: str, policy_dir: Path | None) -> None:
+    """Print the JSON Schema of an item or a principal."""
+    policy = resolve_policy(policy_dir)
+    click.echo(json.dumps(json_schema(document, policy=policy), indent=2))
+
+
+def _demo_rows(policy: Policy, now: dt.datetime) -> Iterator[tuple[str, list[str]]]:
+    readers = load_principals(DEMO_DIR / "readers", policy=policy)
+    items = list(iter_items(DEMO_DIR / "items", policy=policy))
+    yield "reader", [item.id for item in items]
+    for reader in readers:
+        yield reader.id, [decide(reader, item, now=now, policy=policy).view.label for item in items]
+
+
+@click.command()
+@policy_option
+@now_option
+def demo(policy_dir: Path | None, now_text: str | None) -> None:
+    """Show what each example reader sees of each example item (Humber ports scenario)."""
+    now = parse_now(now_text or "2026-11-27T10:00:00Z")
+    policy = resolve_policy(policy_dir)
+    rows = list(_demo_rows(policy, now))
+    widths = [max(len(row[0]) for row in rows)] + [
+        max(len(row[1][column]) for row in rows) for column in range(len(rows[0][1]))
+    ]
+    click.echo(f"Humber ports scenario, decided at {now.isoformat()} by policy `{policy.name}`")
+    click.echo(f"({policy.digest})\n")
+    for name, cells in rows:
+        click.echo(
+            "  ".join(text.ljust(width) for text, width in zip([name, *cells], widths, strict=True))
+        )
+    reader = load_principal(DEMO_DIR / "readers" / "agency-frontline.yaml", policy=policy)
+    item = load_item(DEMO_DIR / "items" / "hum-001-container.yaml", policy=policy)
+    decision = decide(reader, item, now=now, policy=policy)
+    level = reader.vetting.level if reader.vetting else "no"
+    click.echo(
+        f"\nWhat {reader.id} ({reader.employment}, {level} vetting) "
+        f"reads of {item.id} ({decision.view.label} view):\n"
+    )
+    click.echo(render_text(item, decision) or "nothing to show\n", nl=False)

@@ -1,0 +1,335 @@
+"""The decision: which view of an item a reader gets, what it shows, and why.
+
+`decide` is a pure function of the reader, the item, the time and the policy.
+A denial is a value (`Decision.view` is `View.NONE`), never an exception.
+
+The steps:
+
+1. derive facts about the reader and the item's label (`dissemination.facts`);
+2. judge each portion's and subject's marking: the reader fails one when their
+   vetting is below its `min_vetting`, or when its handling instructions would
+   cap them below the view they would have without it;
+3. ask casbin for the best view the facts allow;
+4. ask casbin which of the passed portions and subjects that view shows;
+5. name the rows that fixed the view: the reasons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from dissemination.facts import (
+    LABEL_INTEGRITY_FAILED,
+    handling_facts,
+    label_facts,
+    marking_vetting_ok,
+    portion_facts,
+    reader_facts,
+    reader_rank,
+    required_rank,
+    subject_facts,
+)
+from dissemination.models import Handling, Item, Marking, Principal, Sanitise
+from dissemination.policy import Policy, default_policy
+from dissemination.vocabulary import View
+
+__all__ = ["Decision", "LabelCheck", "Reason", "Withheld", "decide"]
+
+LabelCheck = Callable[[Item], bool]
+"""A label-integrity check: True when the item's signed label verifies."""
+
+REFER_TO_ORIGINATOR = "refer_to_originator"
+REFER_TO_OWNER = "refer_to_owner"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a decision came out as it did.
+
+    Attributes:
+        rule: the policy rule id (`cap.agency`).
+        text: the rule's words for a reader.
+    """
+
+    rule: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """A portion or subject the reader does not get, and the rule that removed it.
+
+    This is for the people who run the policy (`explain`); it never appears in
+    what a reader is given.
+
+    Attributes:
+        kind: `portion` or `subject`.
+        id: the portion id, or the subject's id (`s<n>` when it has none).
+        rule: `marking.min_vetting`, `marking.handling`, or the content rule
+            (or `view.<view>` when no content row shows it).
+    """
+
+    kind: str
+    id: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a reader may see of an item.
+
+    Attributes:
+        item_id: the item decided on.
+        reader_id: the reader.
+        view: the view (`View.NONE` means nothing, not even existence).
+        portions: the ids of the portions shown, in item order.
+        subjects: the positions (0-based) of the subjects shown, in item order.
+        conditions: the grading conditions that travel with the content.
+        caveats: the caveats shown in the banner (`NOT FOR EVIDENCE`, descriptors).
+        obligations: what the reader must do (`refer_to_originator`).
+        reasons: the rules that fixed the view, in the policy's words.
+        policy: the digest of the policy that decided.
+        facts: the facts the decision rested on (for `explain`, never rendered).
+        withheld: what was removed and by which rule (for `explain`, never rendered).
+    """
+
+    item_id: str
+    reader_id: str
+    view: View
+    portions: tuple[str, ...] = ()
+    subjects: tuple[int, ...] = ()
+    conditions: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
+    obligations: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    policy: str = ""
+    facts: frozenset[str] = field(default=frozenset(), repr=False)
+    withheld: tuple[Withheld, ...] = field(default=(), repr=False)
+
+    @property
+    def referral(self) -> str | None:
+        """At `pointer`, whom to ask: `refer to originator` or `refer to owner`."""
+        if self.view is not View.POINTER:
+            return None
+        if REFER_TO_ORIGINATOR in self.obligations:
+            return "refer to originator"
+        return "refer to owner"
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rule ids of the reasons."""
+        return tuple(reason.rule for reason in self.reasons)
+
+
+def _caveats(handling: tuple[Handling, ...]) -> list[str]:
+    caveats: list[str] = []
+    for rule in handling:
+        if rule.kind == "not_for_evidence":
+            caveats.append("NOT FOR EVIDENCE")
+        elif rule.kind == "descriptor":
+            caveats.append(rule.name.upper())
+    return caveats
+
+
+class _Judge:
+    """The per-decision context for judging markings (kept small and local)."""
+
+    __slots__ = ("base", "item", "now", "policy", "principal", "rank")
+
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        principal: Principal,
+        item: Item,
+        now: dt.datetime,
+        rank: int,
+        base: frozenset[str],
+    ) -> None:
+        self.policy = policy
+        self.principal = principal
+        self.item = item
+        self.now = now
+        self.rank = rank
+        # The reader's facts as if they met the required vetting, without any
+        # handling: a marking's own handling is judged against these.
+        self.base = base | {"vetting.meets_required"}
+
+    def fails(self, marking: Marking | None) -> str | None:
+        """The rule by which the reader fails a marking, or None if they pass.
+
+        DESIGN §4: a reader fails a marking when their vetting is below its
+        `min_vetting`, or when any of its handling instructions would cap them
+        below `full`, that is when a deny row below `full` holds with the
+        marking's handling facts and did not hold without them.
+        """
+        if marking is None:
+            return None
+        if not marking_vetting_ok(marking, self.rank, self.policy.vocabulary):
+            return "marking.min_vetting"
+        if marking.handling:
+            extra = handling_facts(
+                marking.handling,
+                self.principal,
+                self.item,
+                now=self.now,
+                vocabulary=self.policy.vocabulary,
+            )
+            if extra and self.policy.caps_added(self.base, frozenset(extra)):
+                return "marking.handling"
+        return None
+
+
+def _marking_kinds_unknown(item: Item, policy: Policy) -> bool:
+    known = policy.vocabulary.handling_kinds
+    for part in (*item.portions, *item.subjects):
+        if part.marking is not None and any(
+            rule.kind not in known for rule in part.marking.handling
+        ):
+            return True
+    return False
+
+
+def decide(
+    principal: Principal,
+    item: Item,
+    *,
+    now: dt.datetime,
+    policy: Policy | None = None,
+    label_check: LabelCheck | None = None,
+) -> Decision:
+    """Decide which view of `item` the reader `principal` gets at `now`.
+
+    Never raises for a denial: a reader who may not know of the item gets a
+    decision with `view == View.NONE`. Any fact that cannot be established
+    (unknown vocabulary, unknown handling kind, unverifiable label when the
+    profile requires signed labels) lowers the view, never raises it.
+
+    Args:
+        principal: the reader.
+        item: the item.
+        now: the time of the decision, with a time zone (embargoes, vetting expiry).
+        policy: the profile to decide by; the embedded default when None.
+        label_check: when the profile sets `require_signed_labels`, the check
+            that the item's signed label verifies; without one, every item
+            fails that requirement (fail closed).
+
+    Returns:
+        The decision.
+
+    Raises:
+        ValueError: `now` has no time zone (a programming error, not a denial).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("`now` must carry a time zone")
+    policy = policy if policy is not None else default_policy()
+    vocabulary = policy.vocabulary
+
+    rank = reader_rank(principal, vocabulary, now.date())
+    base = frozenset(reader_facts(principal, item, rank=rank, vocabulary=vocabulary))
+    judge = _Judge(policy=policy, principal=principal, item=item, now=now, rank=rank, base=base)
+    portion_fails = [judge.fails(portion.marking) for portion in item.portions]
+    subject_fails = [judge.fails(subject.marking) for subject in item.subjects]
+
+    facts = set(base)
+    facts |= handling_facts(item.handling, principal, item, now=now, vocabulary=vocabulary)
+    facts |= label_facts(item, vocabulary)
+    if _marking_kinds_unknown(item, policy):
+        facts.add("label.unknown_handling")
+    if policy.settings.require_signed_labels and not _label_verifies(item, label_check):
+        facts.add(LABEL_INTEGRITY_FAILED)
+    required = required_rank(item, vocabulary)
+    if required is not None and rank >= required:
+        facts.add("vetting.meets_required")
+    if any(
+        portion.category == "tearline" and fail is None
+        for portion, fail in zip(item.portions, portion_fails, strict=True)
+    ):
+        facts.add("tearline.passed")
+
+    fact_set = frozenset(facts)
+    view = policy.engine.decide_view(fact_set)
+    binding = policy.binding_rows(fact_set, view)
+    decision = Decision(
+        item_id=item.id,
+        reader_id=principal.id,
+        view=view,
+        reasons=tuple(Reason(row.rule, policy.words(row.rule)) for row in binding),
+        policy=policy.digest,
+        facts=fact_set,
+    )
+    if view is View.NONE:
+        return decision
+    obligations = tuple(dict.fromkeys(row.obligation for row in binding if row.obligation))
+    if view is View.POINTER:
+        return replace(decision, obligations=obligations or (REFER_TO_OWNER,))
+    return _with_content(decision, item, policy, portion_fails, subject_fails, obligations)
+
+
+def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
+    decision: Decision,
+    item: Item,
+    policy: Policy,
+    portion_fails: list[str | None],
+    subject_fails: list[str | None],
+    obligations: tuple[str, ...],
+) -> Decision:
+    """Fill in what a `gist`, `sanitised` or `full` decision shows."""
+    view = decision.view
+    engine = policy.engine
+    sanitise_categories = {
+        category
+        for rule in item.handling
+        if isinstance(rule, Sanitise)
+        for category in rule.categories
+    }
+    shown_portions: list[str] = []
+    withheld: list[Withheld] = []
+    caveats = _caveats(item.handling)
+    for portion, fail in zip(item.portions, portion_fails, strict=True):
+        if fail is not None:
+            withheld.append(Withheld("portion", portion.id, fail))
+            continue
+        pfacts = portion_facts(portion.category, portion.category in sanitise_categories)
+        if engine.shows(view, pfacts):
+            shown_portions.append(portion.id)
+            if portion.marking is not None:
+                caveats.extend(_caveats(portion.marking.handling))
+            continue
+        denying = [
+            row.rule for row in policy.content_rows_for(view, pfacts) if row.effect == "deny"
+        ]
+        withheld.append(
+            Withheld("portion", portion.id, denying[0] if denying else f"view.{view.label}")
+        )
+    shown_subjects: list[int] = []
+    subject_shown = engine.shows(view, subject_facts())
+    for index, fail in enumerate(subject_fails):
+        if fail is None and subject_shown:
+            shown_subjects.append(index)
+        else:
+            rule = fail or f"view.{view.label}"
+            withheld.append(Withheld("subject", item.subject_key(index), rule))
+    conditions: tuple[str, ...] = ()
+    if item.grading is not None and item.grading.conditions:
+        conditions = (item.grading.conditions,)
+    return replace(
+        decision,
+        portions=tuple(shown_portions),
+        subjects=tuple(shown_subjects),
+        conditions=conditions,
+        caveats=tuple(dict.fromkeys(caveats)),
+        obligations=obligations,
+        withheld=tuple(withheld),
+    )
+
+
+def _label_verifies(item: Item, label_check: LabelCheck | None) -> bool:
+    if label_check is None:
+        return False
+    try:
+        return bool(label_check(item))
+    except Exception:  # noqa: BLE001 (fail closed: any failure of the check is a failed label)
+        return False

@@ -1,0 +1,371 @@
+"""Profiles: a directory of policy files, read, checked and loaded into casbin.
+
+A profile directory holds:
+
+- `model.conf`: the casbin model (request, policy, effect, matchers);
+- `policy.csv`: the rules, one row per line (`p` rows fix the view, `p2` rows
+  the content each view shows);
+- `profile.yaml`: the vocabulary (vetting scale, classifications), settings,
+  and the words each rule gives a reader as its reason;
+- `README.md`: the rules in plain words, for the people who review them.
+
+The embedded default is `dissemination/policies/default/` (also reachable as
+`policies/default/` in the source tree). A deployment copies it, edits rows,
+and points `load_policy` (or the CLI's `--policy DIR`) at its own directory.
+
+Rows are parsed here with their line numbers and checked before casbin sees
+them: an unknown ptype, a wrong number of fields, an unknown view, effect or
+fact, or a repeated rule id is a `PolicyError` naming file and line. casbin
+would silently drop or misread such rows, and a mistyped deny row that never
+matches would fail open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from dissemination.engine import CasbinEngine, parse_condition
+from dissemination.errors import PolicyError
+from dissemination.facts import fact_names
+from dissemination.vocabulary import View, Vocabulary
+
+__all__ = [
+    "DEFAULT_POLICY_DIR",
+    "POLICY_FILES",
+    "Policy",
+    "PolicyRow",
+    "ProfileSettings",
+    "default_policy",
+    "default_vocabulary",
+    "load_policy",
+]
+
+DEFAULT_POLICY_DIR = Path(__file__).parent / "policies" / "default"
+"""The embedded default (UK) profile."""
+
+POLICY_FILES = ("model.conf", "policy.csv", "profile.yaml")
+"""The files of a profile that decide; the policy digest covers exactly these."""
+
+_ARITY = {"p": 5, "p2": 4}
+_EFFECTS = ("allow", "deny")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRow:
+    """One rule of `policy.csv`, with where it was written.
+
+    Attributes:
+        ptype: `p` (view rows) or `p2` (content rows).
+        rule: the rule id (`cap.agency`).
+        when: the condition, as written (`handling.no_agency_staff & employment.agency`).
+        view: for `p` allow rows the view granted, for deny rows the cap; for
+            `p2` rows the view the row is about.
+        obligation: for `p` rows, the obligation it attaches (None for `-`).
+        effect: `allow` or `deny`.
+        path: the file it came from.
+        line: its 1-based line number.
+    """
+
+    ptype: str
+    rule: str
+    when: str
+    view: View
+    obligation: str | None
+    effect: str
+    path: str
+    line: int
+    needed: frozenset[str] = field(default=frozenset(), compare=False)
+    forbidden: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def matches(self, facts: frozenset[str]) -> bool:
+        """Whether the row's condition holds for these facts."""
+        return self.needed <= facts and self.forbidden.isdisjoint(facts)
+
+    @property
+    def location(self) -> str:
+        """`path:line`, for messages."""
+        return f"{self.path}:{self.line}"
+
+
+class ProfileSettings(BaseModel):
+    """Switches of a profile (`settings:` in `profile.yaml`).
+
+    Attributes:
+        require_signed_labels: when true, an item whose label signature is
+            missing or does not verify is shown to nobody.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    require_signed_labels: bool = False
+
+
+class _ProfileFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    vocabulary: Vocabulary
+    settings: ProfileSettings = ProfileSettings()
+    rules: dict[str, str] = {}
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError("policy file is missing", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(
+            f"policy file is unreadable ({type(exc).__name__})", path=str(path)
+        ) from exc
+
+
+def _read_profile(path: Path) -> _ProfileFile:
+    text = _read_text(path)
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyError("profile is not valid YAML", path=str(path), line=line) from exc
+    try:
+        return _ProfileFile.model_validate(data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "profile"
+        raise PolicyError(f"`{where}`: {first['msg'].lower()}", path=str(path)) from exc
+
+
+def _parse_row(
+    fields: list[str], *, where: str, number: int, known_facts: frozenset[str]
+) -> PolicyRow:
+    ptype, values = fields[0], fields[1:]
+    if ptype not in _ARITY:
+        raise PolicyError(f"unknown row type `{ptype}`", path=where, line=number)
+    if len(values) != _ARITY[ptype]:
+        raise PolicyError(
+            f"`{ptype}` row has {len(values)} fields, expected {_ARITY[ptype]}",
+            path=where,
+            line=number,
+        )
+    if ptype == "p":
+        rule, when, view_text, obligation, effect = values
+    else:
+        rule, view_text, when, effect = values
+        obligation = "-"
+    if not rule:
+        raise PolicyError("row has an empty rule id", path=where, line=number)
+    if effect not in _EFFECTS:
+        raise PolicyError(f"unknown effect `{effect}`", path=where, line=number)
+    try:
+        view = View.parse(view_text)
+    except ValueError:
+        raise PolicyError(f"unknown view `{view_text}`", path=where, line=number) from None
+    if view is View.NONE and (ptype == "p2" or effect == "allow"):
+        raise PolicyError("only a deny row can name `none` (as its cap)", path=where, line=number)
+    needed, forbidden = parse_condition(when)
+    if not needed and not forbidden:
+        raise PolicyError("row has an empty condition", path=where, line=number)
+    for fact in sorted(needed | forbidden):
+        if fact not in known_facts:
+            raise PolicyError(f"unknown fact `{fact}`", path=where, line=number)
+    return PolicyRow(
+        ptype=ptype,
+        rule=rule,
+        when=when,
+        view=view,
+        obligation=None if obligation in ("", "-") else obligation,
+        effect=effect,
+        path=where,
+        line=number,
+        needed=needed,
+        forbidden=forbidden,
+    )
+
+
+def _parse_rows(path: Path, text: str, known_facts: frozenset[str]) -> tuple[PolicyRow, ...]:
+    rows: list[PolicyRow] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = [part.strip() for part in line.split(",")]
+        row = _parse_row(fields, where=str(path), number=number, known_facts=known_facts)
+        if row.rule in seen:
+            raise PolicyError(
+                f"rule id `{row.rule}` is already used on line {seen[row.rule]}",
+                path=str(path),
+                line=number,
+            )
+        seen[row.rule] = number
+        rows.append(row)
+    return tuple(rows)
+
+
+def _digest(directory: Path) -> str:
+    hasher = hashlib.sha256()
+    for name in POLICY_FILES:
+        content = (directory / name).read_bytes()
+        hasher.update(name.encode() + b"\0" + str(len(content)).encode() + b"\0" + content)
+    return "sha256:" + hasher.hexdigest()
+
+
+class Policy:
+    """A loaded profile: its vocabulary, settings, rows and casbin engine.
+
+    Build one with `load_policy(directory)`; `default_policy()` is the embedded
+    UK profile. A `Policy` never changes after loading: to change rules, edit
+    the files and load again (the digest then changes too).
+
+    Attributes:
+        directory: where the files were read from.
+        name: the profile's name.
+        vocabulary: its ordered vocabularies.
+        settings: its switches.
+        rows: every row of `policy.csv`, in file order.
+        digest: `sha256:` over the deciding files, recorded in every decision.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        """Load and check the profile in `directory`.
+
+        Raises:
+            PolicyError: a file is missing, unreadable or malformed.
+        """
+        if not directory.is_dir():
+            raise PolicyError("policy directory does not exist", path=str(directory))
+        profile = _read_profile(directory / "profile.yaml")
+        policy_path = directory / "policy.csv"
+        model_path = directory / "model.conf"
+        _read_text(model_path)
+        self.directory = directory
+        self.name = profile.name
+        self.description = profile.description
+        self.vocabulary = profile.vocabulary
+        self.settings = profile.settings
+        self.rows = _parse_rows(
+            policy_path, _read_text(policy_path), fact_names(profile.vocabulary)
+        )
+        self.rule_words = dict(profile.rules)
+        self.digest = _digest(directory)
+        counts = {ptype: sum(row.ptype == ptype for row in self.rows) for ptype in _ARITY}
+        self.engine = CasbinEngine(model_path, policy_path, counts)
+        self.view_rows = tuple(row for row in self.rows if row.ptype == "p")
+        self.content_rows = tuple(row for row in self.rows if row.ptype == "p2")
+        self._caps_added: dict[tuple[frozenset[str], frozenset[str]], bool] = {}
+
+    def __repr__(self) -> str:
+        """Name, directory and digest."""
+        return (
+            f"Policy(name={self.name!r}, directory={str(self.directory)!r}, digest={self.digest!r})"
+        )
+
+    def words(self, rule: str) -> str:
+        """The plain words a reader sees for a rule (the rule id if none are written)."""
+        return self.rule_words.get(rule, rule)
+
+    def binding_rows(self, facts: frozenset[str], view: View) -> tuple[PolicyRow, ...]:
+        """The view rows that fixed `view` for these facts: the reasons.
+
+        The rows are the matching deny rows whose cap is `view`, and, when no
+        cap sets it, the matching allow rows that grant exactly `view`.
+
+        Args:
+            facts: the facts of the decision.
+            view: the view casbin decided.
+
+        Returns:
+            The rows, in file order; never empty for a decision casbin made.
+        """
+        caps = tuple(
+            row
+            for row in self.view_rows
+            if row.effect == "deny" and row.view == view and row.matches(facts)
+        )
+        if caps:
+            return caps
+        return tuple(
+            row
+            for row in self.view_rows
+            if row.effect == "allow" and row.view == view and row.matches(facts)
+        )
+
+    def caps_added(self, base: frozenset[str], extra: frozenset[str]) -> bool:
+        """Whether `extra` facts make a deny row below `full` hold that `base` did not.
+
+        This judges a portion's or subject's marking: its handling must not cap
+        the reader below `full`. Cached by the two fact sets.
+
+        Args:
+            base: the reader's facts without the marking.
+            extra: the facts the marking's handling adds.
+
+        Returns:
+            True when some cap below `full` now applies.
+        """
+        key = (base, extra)
+        cached = self._caps_added.get(key)
+        if cached is None:
+            both = base | extra
+            cached = any(
+                row.effect == "deny"
+                and row.view < View.FULL
+                and row.matches(both)
+                and not row.matches(base)
+                for row in self.view_rows
+            )
+            self._caps_added[key] = cached
+        return cached
+
+    def matching_rows(self, facts: frozenset[str]) -> tuple[PolicyRow, ...]:
+        """Every view row whose condition holds for these facts (for `explain`)."""
+        return tuple(row for row in self.view_rows if row.matches(facts))
+
+    def content_rows_for(self, view: View, facts: frozenset[str]) -> tuple[PolicyRow, ...]:
+        """The content rows that match a portion's facts at a view."""
+        return tuple(row for row in self.content_rows if row.view == view and row.matches(facts))
+
+
+def load_policy(directory: str | Path | None = None) -> Policy:
+    """Load a profile directory (the embedded default when None).
+
+    Args:
+        directory: a directory holding `model.conf`, `policy.csv` and `profile.yaml`.
+
+    Returns:
+        The loaded policy.
+
+    Raises:
+        PolicyError: the directory or one of its files is missing or malformed.
+    """
+    if directory is None:
+        return default_policy()
+    return Policy(Path(directory))
+
+
+@cache
+def default_policy() -> Policy:
+    """The embedded default (UK) profile, loaded once per process."""
+    return Policy(DEFAULT_POLICY_DIR)
+
+
+@cache
+def default_vocabulary() -> Vocabulary:
+    """The default profile's vocabulary, read without loading casbin."""
+    return _read_profile(DEFAULT_POLICY_DIR / "profile.yaml").vocabulary
+
+
+def rules_in(rows: Iterable[PolicyRow]) -> tuple[str, ...]:
+    """The rule ids of some rows, in order."""
+    return tuple(row.rule for row in rows)
