@@ -79,8 +79,8 @@ class DocumentError(InputError):
         self.document = document
         self.field = field
         self.problem = problem
-        where = f"`{field}`" if field else "the document"
-        super().__init__(f"{document} {where}: {problem}", source=source)
+        where = f"{document} `{field}`" if field else document
+        super().__init__(f"{where}: {problem}", source=source)
 
 
 class UnknownTermError(InputError):

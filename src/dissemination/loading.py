@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from dissemination.errors import DocumentError, InputError
-from dissemination.models import Item, Principal
+from dissemination.models import Item, Principal, safe_term
 from dissemination.policy import Policy, default_policy
 
 __all__ = [
@@ -110,11 +110,18 @@ def _field_path(loc: Iterable[int | str]) -> str:
 
 
 def _problem(error: Any) -> str:
+    context = error.get("ctx") or {}
+    if error["type"] == "union_tag_invalid":
+        expected = context.get("expected_tags", "")
+        return (
+            f"unknown {context.get('discriminator', 'tag').strip(chr(39))} "
+            f"{safe_term(context.get('tag'))}; expected one of {expected}"
+        )
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
             message = message[len(prefix) :]
-    message = message.rstrip(".")
+    message = " ".join(message.rstrip(".").split())
     return message[:1].lower() + message[1:]
 
 

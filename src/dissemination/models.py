@@ -53,6 +53,7 @@ __all__ = [
     "Subject",
     "ValueSubject",
     "Vetting",
+    "safe_term",
 ]
 
 
@@ -82,6 +83,25 @@ PortionCategory = Literal["tearline", "narrative", "assessment", "source", "meth
 Employment = Literal["crown-servant", "agency", "contractor", "secondee", "partner"]
 
 
+def safe_term(value: object) -> str:
+    """A vocabulary term as it may appear in an error message.
+
+    A short single-line term is quoted in backticks; anything else is described
+    by its length only, so a message never carries a long or multi-line value
+    (which could be content pasted into the wrong field).
+
+    Args:
+        value: the offending value.
+
+    Returns:
+        `` `TERM` `` or `a value of N characters`.
+    """
+    text = str(value)
+    if len(text) <= 40 and text.isprintable() and "`" not in text:
+        return f"`{text}`"
+    return f"a value of {len(text)} characters"
+
+
 def _vocabulary(info: ValidationInfo) -> Vocabulary:
     context = info.context
     if isinstance(context, Mapping):
@@ -98,7 +118,7 @@ def _canonical_vetting(value: str | None, info: ValidationInfo) -> str | None:
         return None
     canonical = _vocabulary(info).canonical_vetting(value)
     if canonical is None:
-        raise ValueError(f"unknown vetting level `{value}`")
+        raise ValueError(f"unknown vetting level {safe_term(value)}")
     return canonical
 
 
@@ -318,7 +338,7 @@ class Item(Model):
     def _known_classification(cls, value: str, info: ValidationInfo) -> str:
         canonical = _vocabulary(info).canonical_classification(value)
         if canonical is None:
-            raise ValueError(f"unknown classification `{value}`")
+            raise ValueError(f"unknown classification {safe_term(value)}")
         return canonical
 
     @field_validator("required_vetting")
@@ -341,7 +361,7 @@ class Item(Model):
         seen: set[str] = set()
         for portion in self.portions:
             if portion.id in seen:
-                raise ValueError(f"portion id `{portion.id}` is used twice")
+                raise ValueError(f"portion id {safe_term(portion.id)} is used twice")
             seen.add(portion.id)
         subject_ids = [subject.id for subject in self.subjects if subject.id is not None]
         if len(set(subject_ids)) != len(subject_ids):

@@ -1,0 +1,180 @@
+"""Hypothesis strategies shared by the test suite (one place, reused everywhere).
+
+Every generated text is unique within its item and tagged with what it is
+(`PT3Z...` is portion 3's text, `SV1Z...` subject 1's value, `TTZ...` the
+title), so a test can search any output for a withheld piece without false
+matches between pieces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import strategies as st
+
+from dissemination import Item, Principal, default_policy, parse_item, parse_principal
+
+NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
+
+VOCABULARY = default_policy().vocabulary
+LEVELS = list(VOCABULARY.vetting_levels)
+CLASSIFICATIONS = list(VOCABULARY.classifications)
+EMPLOYMENT = list(VOCABULARY.employment)
+CATEGORIES = list(VOCABULARY.portion_categories)
+ORGANISATIONS = ["border-force", "nca", "hmrc", "nl-customs"]
+GROUPS = ["OP-KESTREL", "OP-HERON", "OP-WREN"]
+NATIONALITIES = ["GBR", "NLD", "USA"]
+PRINCIPAL_IDS = ["reader-1", "reader-2", "reader-3"]
+VALUE_SUBJECT_TYPES = ["vehicle", "container", "vessel", "phone", "email", "organisation", "other"]
+
+# Tokens drawn from letters that never occur in the library's own words in
+# upper case, so a token in an output can only have come from the input.
+token = st.text(alphabet="QXJKZ", min_size=6, max_size=10)
+
+levels = st.sampled_from(LEVELS)
+organisations = st.sampled_from(ORGANISATIONS)
+moments = st.datetimes(
+    min_value=dt.datetime(2026, 1, 1),
+    max_value=dt.datetime(2027, 12, 31),
+    timezones=st.just(dt.UTC),
+)
+dates = st.dates(min_value=dt.date(2026, 6, 1), max_value=dt.date(2028, 6, 1))
+
+
+@st.composite
+def vetting(draw: st.DrawFn) -> dict[str, Any] | None:
+    """A reader's vetting: none, current, or expired, at some level."""
+    if draw(st.booleans()) and draw(st.booleans()):
+        return None
+    result: dict[str, Any] = {"level": draw(levels)}
+    if draw(st.booleans()):
+        result["expires"] = draw(dates).isoformat()
+    return result
+
+
+@st.composite
+def principal_data(draw: st.DrawFn) -> dict[str, Any]:
+    """A reader as plain data (the DESIGN §2 contract)."""
+    data: dict[str, Any] = {
+        "id": draw(st.sampled_from(PRINCIPAL_IDS)),
+        "organisation": draw(organisations),
+        "employment": draw(st.sampled_from(EMPLOYMENT)),
+        "nationality": draw(st.sampled_from(NATIONALITIES)),
+        "roles": [],
+        "groups": draw(st.lists(st.sampled_from(GROUPS), unique=True, max_size=2)),
+    }
+    level = draw(vetting())
+    if level is not None:
+        data["vetting"] = level
+    return data
+
+
+def principals() -> st.SearchStrategy[Principal]:
+    """Validated readers."""
+    return principal_data().map(parse_principal)
+
+
+@st.composite
+def handling(draw: st.DrawFn) -> dict[str, Any]:  # noqa: PLR0911 (one return per kind reads best)
+    """One handling instruction of any kind the default profile knows."""
+    kind = draw(st.sampled_from(list(VOCABULARY.handling_kinds)))
+    if kind == "releasable_to":
+        orgs = draw(st.lists(organisations, min_size=1, max_size=3, unique=True))
+        return {"kind": kind, "organisations": orgs}
+    if kind == "need_to_know":
+        return {
+            "kind": kind,
+            "groups": draw(st.lists(st.sampled_from(GROUPS), min_size=1, unique=True)),
+        }
+    if kind == "embargo":
+        return {"kind": kind, "until": draw(moments).isoformat()}
+    if kind == "sanitise":
+        cats = draw(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2, unique=True))
+        return {"kind": kind, "categories": cats}
+    if kind == "recipients_only":
+        ids = draw(st.lists(st.sampled_from(PRINCIPAL_IDS), min_size=1, max_size=2, unique=True))
+        return {"kind": kind, "principals": ids}
+    if kind == "eyes_only":
+        nats = draw(st.lists(st.sampled_from(NATIONALITIES), min_size=1, max_size=2, unique=True))
+        return {"kind": kind, "nationalities": nats}
+    if kind == "descriptor":
+        return {"kind": kind, "name": draw(st.sampled_from(["PERSONAL DATA", "LPP", "COMMERCIAL"]))}
+    return {"kind": kind}
+
+
+@st.composite
+def marking(draw: st.DrawFn) -> dict[str, Any] | None:
+    """A portion or subject marking, or None (most often)."""
+    if draw(st.integers(0, 2)) == 0:
+        return None
+    result: dict[str, Any] = {}
+    if draw(st.booleans()):
+        result["min_vetting"] = draw(levels)
+    if draw(st.booleans()):
+        result["handling"] = draw(st.lists(handling(), max_size=2))
+    return result
+
+
+@st.composite
+def subject_data(draw: st.DrawFn, index: int) -> dict[str, Any]:
+    """A subject whose identifying text is unique and tagged with its index."""
+    tag = f"S{index}Z{draw(token)}"
+    kind = draw(st.sampled_from(["value", "person", "passport"]))
+    if kind == "person":
+        data: dict[str, Any] = {"type": "person", "name": f"N{tag}"}
+    elif kind == "passport":
+        data = {"type": "passport", "country": "GBR", "value": f"P{tag}"}
+    else:
+        data = {"type": draw(st.sampled_from(VALUE_SUBJECT_TYPES)), "value": f"V{tag}"}
+    mark = draw(marking())
+    if mark is not None:
+        data["marking"] = mark
+    return data
+
+
+@st.composite
+def item_data(draw: st.DrawFn, *, extra_handling: bool = True) -> dict[str, Any]:
+    """An item as plain data, with unique tagged texts (see the module docstring)."""
+    classification = draw(st.sampled_from(CLASSIFICATIONS))
+    floor = VOCABULARY.vetting_rank(VOCABULARY.default_vetting(classification))
+    originator = draw(organisations)
+    portion_count = draw(st.integers(1, 4))
+    portions = []
+    for index in range(portion_count):
+        portion: dict[str, Any] = {
+            "id": f"p{index + 1}",
+            "category": draw(st.sampled_from(CATEGORIES)),
+            "text": f"PT{index + 1}Z{draw(token)}",
+        }
+        mark = draw(marking())
+        if mark is not None:
+            portion["marking"] = mark
+        portions.append(portion)
+    subjects = [draw(subject_data(index + 1)) for index in range(draw(st.integers(0, 3)))]
+    data: dict[str, Any] = {
+        "id": "IT-1",
+        "title": f"TTZ{draw(token)}",
+        "created": "2026-11-20T09:14:00Z",
+        "classification": classification,
+        "originator": {"organisation": originator, "unit": "unit-a"},
+        "owner": {"organisation": originator, "unit": "unit-a", "contact": "owner@example.gov.uk"},
+        "handling": draw(st.lists(handling(), max_size=3)) if extra_handling else [],
+        "consents": draw(st.lists(organisations, max_size=2, unique=True)),
+        "subjects": subjects,
+        "portions": portions,
+    }
+    if draw(st.booleans()):
+        data["required_vetting"] = LEVELS[draw(st.integers(floor, len(LEVELS) - 1))]
+    if draw(st.booleans()):
+        code = draw(st.sampled_from(["P", "C"]))
+        grading: dict[str, Any] = {"source": "2", "intelligence": "B", "handling_code": code}
+        if code == "C":
+            grading["conditions"] = "Conditions apply"
+        data["grading"] = grading
+    return data
+
+
+def items() -> st.SearchStrategy[Item]:
+    """Validated items."""
+    return item_data().map(parse_item)

@@ -1,0 +1,161 @@
+"""Policies are data: editing a row changes decisions; malformed rows are refused."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dissemination import PolicyError, View, decide, load_policy, parse_item, parse_principal
+from dissemination.policy import DEFAULT_POLICY_DIR
+from tests.conftest import NOW
+
+AGENCY_SC = parse_principal(
+    {
+        "id": "a1",
+        "organisation": "border-force",
+        "employment": "agency",
+        "vetting": {"level": "SC"},
+        "nationality": "GBR",
+    }
+)
+ITEM = parse_item(
+    {
+        "id": "IT-1",
+        "title": "t",
+        "created": "2026-11-20T09:14:00Z",
+        "classification": "OFFICIAL",
+        "originator": {"organisation": "border-force", "unit": "u"},
+        "owner": {"organisation": "border-force", "unit": "u", "contact": "c"},
+        "portions": [
+            {"id": "p1", "category": "tearline", "text": "x"},
+            {"id": "p2", "category": "source", "text": "y"},
+        ],
+    }
+)
+
+
+@pytest.fixture
+def copied(tmp_path: Path) -> Path:
+    target = tmp_path / "policy"
+    shutil.copytree(DEFAULT_POLICY_DIR, target)
+    return target
+
+
+def _edit(directory: Path, old: str, new: str) -> None:
+    path = directory / "policy.csv"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_editing_one_row_changes_the_decision_without_code(copied: Path) -> None:
+    before = decide(AGENCY_SC, ITEM, now=NOW, policy=load_policy(copied))
+    assert before.view is View.SANITISED
+    _edit(
+        copied,
+        "p, cap.agency, employment.agency, sanitised",
+        "p, cap.agency, employment.agency & !vetting.at_least.SC, sanitised",
+    )
+    edited = load_policy(copied)
+    after = decide(AGENCY_SC, ITEM, now=NOW, policy=edited)
+    assert after.view is View.FULL
+    assert after.portions == ("p1", "p2")
+    assert after.policy != before.policy  # the digest names the policy that decided
+
+
+def test_removing_a_content_row_hides_that_category(copied: Path) -> None:
+    _edit(copied, "p2, show.gist.tearline, gist, category.tearline, allow\n", "")
+    low = parse_principal(
+        {
+            "id": "b",
+            "organisation": "border-force",
+            "employment": "crown-servant",
+            "vetting": {"level": "BPSS"},
+            "nationality": "GBR",
+        }
+    )
+    high_item = ITEM.model_copy(update={"required_vetting": "SC"})
+    assert decide(low, high_item, now=NOW).portions == ("p1",)
+    assert decide(low, high_item, now=NOW, policy=load_policy(copied)).portions == ()
+
+
+def test_an_unmatched_request_is_denied(copied: Path) -> None:
+    """Deny by default: with no allow rows at all, every view is `none`."""
+    path = copied / "policy.csv"
+    lines = [
+        line
+        for line in path.read_text().splitlines()
+        if not line.endswith("allow") or line.startswith("p2")
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    assert decide(AGENCY_SC, ITEM, now=NOW, policy=load_policy(copied)).view is View.NONE
+
+
+BROKEN_ROWS = {
+    "p3, x, always, full, -, allow": "unknown row type `p3`",
+    "p, x, always, full, allow": "`p` row has 4 fields, expected 5",
+    "p, x, employment.agnecy, full, -, deny": "unknown fact `employment.agnecy`",
+    "p, x, always, fulll, -, allow": "unknown view `fulll`",
+    "p, x, always, full, -, permit": "unknown effect `permit`",
+    "p, base.full, always, full, -, allow": "rule id `base.full` is already used on line",
+    "p, x, always, none, -, allow": "only a deny row can name `none`",
+    "p, x, , full, -, deny": "row has an empty condition",
+}
+
+
+@pytest.mark.parametrize("row", list(BROKEN_ROWS))
+def test_malformed_rows_are_refused_with_file_and_line(copied: Path, row: str) -> None:
+    path = copied / "policy.csv"
+    text = path.read_text()
+    path.write_text(text + row + "\n")
+    line = len(text.splitlines()) + 1
+    with pytest.raises(PolicyError) as caught:
+        load_policy(copied)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:{line}: ")
+    assert BROKEN_ROWS[row] in message
+
+
+def test_profile_vocabulary_must_be_consistent(copied: Path) -> None:
+    path = copied / "profile.yaml"
+    path.write_text(path.read_text().replace("TOP SECRET: DV", "TOP SECRET: XDV"))
+    with pytest.raises(PolicyError, match="not a vetting level"):
+        load_policy(copied)
+
+
+@pytest.mark.parametrize("name", ["model.conf", "policy.csv", "profile.yaml"])
+def test_missing_policy_file(copied: Path, name: str) -> None:
+    (copied / name).unlink()
+    with pytest.raises(PolicyError, match="policy file is missing"):
+        load_policy(copied)
+
+
+def test_a_broken_casbin_model_is_a_policy_error(copied: Path) -> None:
+    (copied / "model.conf").write_text("[request_definition]\nr = facts, view\n")
+    with pytest.raises(PolicyError, match="casbin"):
+        load_policy(copied)
+
+
+def test_vocabulary_comes_from_the_profile(copied: Path) -> None:
+    """A profile with another scale validates items against it."""
+    path = copied / "profile.yaml"
+    text = path.read_text().replace(
+        "[BPSS, CTC, SC, eSC, DV, eDV]", "[BPSS, CTC, SC, eSC, DV, eDV, XV]"
+    )
+    path.write_text(text)
+    policy = load_policy(copied)
+    assert policy.vocabulary.vetting_levels[-1] == "XV"
+    reader = parse_principal(
+        {
+            "id": "x",
+            "organisation": "o",
+            "employment": "crown-servant",
+            "vetting": {"level": "xv"},
+            "nationality": "GBR",
+        },
+        policy=policy,
+    )
+    assert reader.vetting is not None
+    assert reader.vetting.level == "XV"
