@@ -9,6 +9,7 @@ matches between pieces.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -178,3 +179,126 @@ def item_data(draw: st.DrawFn, *, extra_handling: bool = True) -> dict[str, Any]
 def items() -> st.SearchStrategy[Item]:
     """Validated items."""
     return item_data().map(parse_item)
+
+
+# -- integrity: single changes to an item's label or content ------------------------
+# Each change makes exactly one edit an attacker might make in transit: soften a
+# label field, add or drop a handling instruction, or alter a piece of content.
+
+
+def _bump_time(text: str) -> str:
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment + dt.timedelta(seconds=1)).isoformat()
+
+
+_LOWER_CLASSIFICATION = {
+    "OFFICIAL": "OFFICIAL-SENSITIVE",
+    "OFFICIAL-SENSITIVE": "OFFICIAL",
+    "SECRET": "OFFICIAL-SENSITIVE",
+    "TOP SECRET": "SECRET",
+}
+
+
+def _change_vetting(data: dict[str, Any]) -> None:
+    floor = VOCABULARY.vetting_rank(VOCABULARY.default_vetting(data["classification"]))
+    current = data.get("required_vetting") or LEVELS[floor]
+    rank = VOCABULARY.vetting_rank(current)
+    data["required_vetting"] = LEVELS[floor] if rank > floor else LEVELS[rank + 1]
+
+
+def _change_subject(subject: dict[str, Any]) -> None:
+    if subject["type"] == "person":
+        subject["name"] += "Q"
+    else:
+        subject["value"] += "Q"
+
+
+def _toggle_marking(part: dict[str, Any]) -> None:
+    if part.get("marking"):
+        del part["marking"]
+    else:
+        part["marking"] = {"min_vetting": "DV"}
+
+
+def _toggle_grading(data: dict[str, Any]) -> None:
+    if "grading" in data:
+        del data["grading"]
+    else:
+        data["grading"] = {"source": "1", "intelligence": "A", "handling_code": "P"}
+
+
+def _change_consents(data: dict[str, Any]) -> None:
+    missing = [org for org in ORGANISATIONS if org not in data["consents"]]
+    data["consents"] = [*data["consents"], missing[0]] if missing else []
+
+
+def _swap_texts(data: dict[str, Any]) -> None:
+    first, second = data["portions"][0], data["portions"][1]
+    first["text"], second["text"] = second["text"], first["text"]
+
+
+def _classify_lower(data: dict[str, Any]) -> None:
+    data["classification"] = _LOWER_CLASSIFICATION[data["classification"]]
+    data.pop("required_vetting", None)
+
+
+def _append(part: dict[str, Any], key: str, suffix: str = "Q") -> None:
+    part[key] += suffix
+
+
+# A change: (item data, a portion of it, a subject of it or {}, draw) -> None, in place.
+_CHANGES: dict[str, Any] = {
+    "id": lambda d, p, s, draw: _append(d, "id"),
+    "created": lambda d, p, s, draw: d.update(created=_bump_time(d["created"])),
+    "title": lambda d, p, s, draw: _append(d, "title"),
+    "classification": lambda d, p, s, draw: _classify_lower(d),
+    "required_vetting": lambda d, p, s, draw: _change_vetting(d),
+    "originator.unit": lambda d, p, s, draw: _append(d["originator"], "unit", "-b"),
+    "owner.contact": lambda d, p, s, draw: _append(d["owner"], "contact"),
+    "handling.add": lambda d, p, s, draw: d["handling"].insert(
+        draw(st.integers(0, len(d["handling"]))), draw(handling())
+    ),
+    "handling.drop": lambda d, p, s, draw: d["handling"].pop(
+        draw(st.integers(0, len(d["handling"]) - 1))
+    ),
+    "grading": lambda d, p, s, draw: _toggle_grading(d),
+    "consents": lambda d, p, s, draw: _change_consents(d),
+    "portion.text": lambda d, p, s, draw: _append(p, "text"),
+    "portion.category": lambda d, p, s, draw: p.update(
+        category=draw(st.sampled_from([c for c in CATEGORIES if c != p["category"]]))
+    ),
+    "portion.marking": lambda d, p, s, draw: _toggle_marking(p),
+    "portion.id": lambda d, p, s, draw: p.update(id="p99"),
+    "portion.drop": lambda d, p, s, draw: d["portions"].remove(p),
+    "portion.swap": lambda d, p, s, draw: _swap_texts(d),
+    "subject.value": lambda d, p, s, draw: _change_subject(s),
+    "subject.marking": lambda d, p, s, draw: _toggle_marking(s),
+    "subject.drop": lambda d, p, s, draw: d["subjects"].remove(s),
+}
+
+
+@st.composite
+def label_changes(draw: st.DrawFn, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """One change to an item's label or content: its name and the changed item data.
+
+    Args:
+        draw: hypothesis's draw function.
+        data: item data from `item_data()` (not modified).
+
+    Returns:
+        (what changed, the changed item data, still a valid item).
+    """
+    changed: dict[str, Any] = json.loads(json.dumps(data))
+    kinds = [kind for kind in _CHANGES if not kind.startswith(("subject.", "portion.drop"))]
+    kinds = [kind for kind in kinds if kind not in {"handling.drop", "portion.swap"}]
+    if changed["handling"]:
+        kinds.append("handling.drop")
+    if len(changed["portions"]) > 1:
+        kinds += ["portion.drop", "portion.swap"]
+    if changed["subjects"]:
+        kinds += ["subject.value", "subject.marking", "subject.drop"]
+    kind = draw(st.sampled_from(kinds))
+    portion = draw(st.sampled_from(changed["portions"]))
+    subject = draw(st.sampled_from(changed["subjects"])) if changed["subjects"] else {}
+    _CHANGES[kind](changed, portion, subject, draw)
+    return kind, changed

@@ -13,8 +13,20 @@ from dissemination.errors import (
     DisseminationError,
     DocumentError,
     InputError,
+    InvalidLabelSignature,
+    KeyFileError,
     PolicyError,
+    TrailError,
     UnknownTermError,
+)
+from dissemination.integrity import (
+    LabelVerifier,
+    TrustStore,
+    generate_key,
+    load_private_key,
+    load_trust_store,
+    sign_label,
+    verify_label,
 )
 from dissemination.loading import (
     iter_items,
@@ -24,7 +36,7 @@ from dissemination.loading import (
     parse_item,
     parse_principal,
 )
-from dissemination.models import Item, Principal
+from dissemination.models import Item, LabelSignature, Principal
 from dissemination.policy import DEFAULT_POLICY_DIR, Policy, default_policy, load_policy
 from dissemination.redaction import banner, render, render_item, render_text
 from dissemination.vocabulary import View, Vocabulary
@@ -35,12 +47,18 @@ __all__ = [
     "DisseminationError",
     "DocumentError",
     "InputError",
+    "InvalidLabelSignature",
     "Item",
+    "KeyFileError",
     "LabelCheck",
+    "LabelSignature",
+    "LabelVerifier",
     "Policy",
     "PolicyError",
     "Principal",
     "Reason",
+    "TrailError",
+    "TrustStore",
     "UnknownTermError",
     "View",
     "Vocabulary",
@@ -49,16 +67,21 @@ __all__ = [
     "decide",
     "default_policy",
     "filter",
+    "generate_key",
     "iter_items",
     "load_item",
     "load_policy",
     "load_principal",
     "load_principals",
+    "load_private_key",
+    "load_trust_store",
     "parse_item",
     "parse_principal",
     "render",
     "render_item",
     "render_text",
+    "sign_label",
+    "verify_label",
 ]
 
 __version__ = "0.1.0"

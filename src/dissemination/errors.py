@@ -7,23 +7,42 @@ unreadable policy directory) and for infrastructure that fails.
     DisseminationError
     ├── InputError              bad input: a file, document or value we cannot use
     │   ├── DocumentError       a document that fails the data contract (names the field)
-    │   └── UnknownTermError    a vocabulary term the profile does not know
-    └── PolicyError             a policy directory that cannot be loaded or is malformed
+    │   ├── IdentifierError     a subject identifier that cannot be right for its type
+    │   ├── UnknownTermError    a vocabulary term the profile does not know
+    │   ├── CaseError           a policy test case file that cannot be used (file and line)
+    │   └── KeyFileError        a key file or trust store that cannot be used
+    ├── RegistryError           the ownership registry's database cannot be used
+    │   └── RegistryKeyError    the registry key is missing, malformed or not the registry's
+    ├── PolicyError             a policy directory that cannot be loaded or is malformed
+    ├── InvalidLabelSignature   a label signature that does not verify, for any reason
+    └── TrailError              the disclosure trail cannot be read or written
 
 Every message is one line, lowercase, without a final period, with the
 offending name in backticks. A message never quotes the content of an item:
 it names the field and the kind of problem, not the value. Errors from
-third-party libraries (pydantic, YAML, casbin) are translated where they enter
-(`raise ... from exc`).
+third-party libraries (pydantic, YAML, casbin, cryptography, SQLAlchemy) are
+translated where they enter (`raise ... from exc`).
+
+Like *cryptography*'s `InvalidToken`, every way a label can fail verification
+(unsigned, unknown key, another organisation's key, any change to the label or
+the content) is one `InvalidLabelSignature`; its `reason` says which, for the
+people who run the system.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CaseError",
     "DisseminationError",
     "DocumentError",
+    "IdentifierError",
     "InputError",
+    "InvalidLabelSignature",
+    "KeyFileError",
     "PolicyError",
+    "RegistryError",
+    "RegistryKeyError",
+    "TrailError",
     "UnknownTermError",
 ]
 
@@ -125,3 +144,141 @@ class PolicyError(DisseminationError):
         self.detail = message
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {message}")
+
+
+class KeyFileError(InputError):
+    """A key file or trust store that cannot be used.
+
+    Unreadable, not PEM, a key of the wrong type (not Ed25519), a private key
+    where a public one belongs, or a trust store with no keys. `source` names
+    the file or directory.
+    """
+
+
+class InvalidLabelSignature(DisseminationError):  # noqa: N818 (named as cryptography's InvalidSignature)
+    """An item's label signature does not verify, whatever the reason.
+
+    Attributes:
+        item_id: the item whose label failed.
+        reason: which failure, one of `REASONS`; for operators, never for readers.
+    """
+
+    REASONS = ("unsigned", "wrong_organisation", "unknown_key", "mismatch")
+    """`unsigned`: no signature; `wrong_organisation`: signed for another
+    organisation than the originator; `unknown_key`: the trust store holds no
+    such key for the originator; `mismatch`: the signature does not match the
+    label (a label field, the content or the signature was changed)."""
+
+    def __init__(self, message: str, *, item_id: str, reason: str) -> None:
+        """Create the error.
+
+        Args:
+            message: one lowercase line naming the problem.
+            item_id: the item whose label failed.
+            reason: one of `REASONS`.
+        """
+        self.item_id = item_id
+        self.reason = reason
+        super().__init__(message)
+
+
+class TrailError(DisseminationError):
+    """The disclosure trail cannot be read or written (I/O, database, a torn record).
+
+    Attributes:
+        target: the trail's file or database (with any password hidden).
+    """
+
+    def __init__(self, message: str, *, target: str) -> None:
+        """Create the error.
+
+        Args:
+            message: one lowercase line naming the problem.
+            target: the trail's file or database.
+        """
+        self.target = target
+        self.detail = message
+        super().__init__(f"{target}: {message}")
+
+
+class CaseError(InputError):
+    """A policy test case file that cannot be used: not YAML, an unknown key, a bad reference.
+
+    Attributes:
+        path: the case file.
+        line: the 1-based line of the offending case or key, when known.
+    """
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        """Create the error.
+
+        Args:
+            message: one lowercase line naming the problem.
+            path: the case file.
+            line: the 1-based line number, if known.
+        """
+        self.path = path
+        self.line = line
+        super().__init__(message, source=f"{path}:{line}" if line is not None else path)
+
+
+class IdentifierError(InputError):
+    """A subject identifier that cannot be right for its type (a wrong check digit).
+
+    The message names the subject type and the problem, never the value: the
+    value may be a subject the reader of the message must not see.
+
+    Attributes:
+        subject_type: the subject type (`container`, `phone`, ...).
+        problem: what is wrong, in words.
+        field: where the subject is in its document (`subjects.1`), if known.
+    """
+
+    def __init__(
+        self,
+        *,
+        subject_type: str,
+        problem: str,
+        field: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Create the error.
+
+        Args:
+            subject_type: the subject type.
+            problem: what is wrong, without quoting the value.
+            field: the subject's place in its document, if known.
+            source: the file or item the subject came from, if known.
+        """
+        self.subject_type = subject_type
+        self.problem = problem
+        self.field = field
+        where = f"`{field}` " if field else ""
+        super().__init__(f"{where}invalid `{subject_type}` identifier: {problem}", source=source)
+
+
+class RegistryError(DisseminationError):
+    """The ownership registry cannot be used: unreachable, locked, or of another version.
+
+    Attributes:
+        target: the registry's database URL, with any password hidden.
+    """
+
+    def __init__(self, message: str, *, target: str) -> None:
+        """Create the error.
+
+        Args:
+            message: one lowercase line naming the problem.
+            target: the database URL (password hidden).
+        """
+        self.target = target
+        self.detail = message
+        super().__init__(f"registry {target}: {message}")
+
+
+class RegistryKeyError(RegistryError):
+    """The registry key is missing, malformed, or not the key the registry was built with.
+
+    A wrong key is refused before anything is read or written: with it every
+    lookup would miss and every registration would make a second owner.
+    """

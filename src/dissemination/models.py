@@ -13,9 +13,11 @@ profile.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -36,6 +38,7 @@ __all__ = [
     "Grading",
     "Handling",
     "Item",
+    "LabelSignature",
     "Marking",
     "NeedToKnow",
     "NoAgencyStaff",
@@ -312,6 +315,35 @@ class Portion(Model):
     marking: Marking | None = None
 
 
+# -- the label signature ------------------------------------------------------------
+
+ED25519_SIGNATURE_BYTES = 64
+
+
+class LabelSignature(Model):
+    """The originator's signature over an item's label (`dissemination.integrity`).
+
+    Checked for shape only here: `value` must be standard base64 of an Ed25519
+    signature (64 bytes). Whether it verifies is for `verify_label` to say.
+    """
+
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    organisation: Name
+    key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    value: Annotated[str, Field(min_length=1, max_length=200)]
+
+    @field_validator("value")
+    @classmethod
+    def _ed25519_signature(cls, value: str) -> str:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("`value` is not base64") from None
+        if len(raw) != ED25519_SIGNATURE_BYTES:
+            raise ValueError("`value` is not an Ed25519 signature (64 bytes)")
+        return value
+
+
 # -- the item ---------------------------------------------------------------------
 
 
@@ -330,8 +362,8 @@ class Item(Model):
     consents: tuple[Name, ...] = ()
     subjects: tuple[Subject, ...] = ()
     portions: tuple[Portion, ...] = Field(min_length=1)
-    signature: dict[str, Any] | None = None
-    """A label signature block (see `dissemination.integrity`); opaque here."""
+    signature: LabelSignature | None = None
+    """The originator's signature over the item's label (see `dissemination.integrity`)."""
 
     @field_validator("classification")
     @classmethod
