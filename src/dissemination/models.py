@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from dissemination.spans import check_spans
 from dissemination.vocabulary import Vocabulary
 
 __all__ = [
@@ -307,12 +308,21 @@ Subject = Annotated[ValueSubject | PersonSubject | PassportSubject, Field(discri
 
 
 class Portion(Model):
-    """One piece of an item's content, with an optional marking."""
+    """One piece of an item's content, with an optional marking.
+
+    `text` may mark passages that need more vetting: `[[SC: passage]]`
+    (`dissemination.spans`); a malformed marker is a validation error.
+    """
 
     id: Identifier
     category: PortionCategory
     text: Text
     marking: Marking | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _inline_spans(cls, value: str, info: ValidationInfo) -> str:
+        return check_spans(value, _vocabulary(info))
 
 
 # -- the label signature ------------------------------------------------------------
@@ -364,6 +374,11 @@ class Item(Model):
     portions: tuple[Portion, ...] = Field(min_length=1)
     signature: LabelSignature | None = None
     """The originator's signature over the item's label (see `dissemination.integrity`)."""
+
+    @field_validator("title")
+    @classmethod
+    def _title_spans(cls, value: str, info: ValidationInfo) -> str:
+        return check_spans(value, _vocabulary(info))
 
     @field_validator("classification")
     @classmethod
