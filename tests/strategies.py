@@ -302,3 +302,128 @@ def label_changes(draw: st.DrawFn, data: dict[str, Any]) -> tuple[str, dict[str,
     subject = draw(st.sampled_from(changed["subjects"])) if changed["subjects"] else {}
     _CHANGES[kind](changed, portion, subject, draw)
     return kind, changed
+
+
+# -- registry: identifiers, each with the ways people write it ---------------------------
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _spaced(draw: st.DrawFn, text: str) -> str:
+    """`text` with separators (space, hyphen) dropped between some characters."""
+    out = []
+    for char in text:
+        out.append(char)
+        if draw(st.integers(0, 4)) == 0:
+            out.append(draw(st.sampled_from([" ", "-", "  "])))
+    return "".join(out).strip(" -")
+
+
+def _case(draw: st.DrawFn, text: str) -> str:
+    return draw(st.sampled_from([text, text.lower(), text.upper(), text.swapcase()]))
+
+
+@st.composite
+def container_numbers(draw: st.DrawFn) -> str:
+    """A valid ISO 6346 container number, canonical (`MSCU1234566`)."""
+    from stdnum import iso6346
+
+    owner = draw(st.text(alphabet=_UPPER, min_size=3, max_size=3))
+    category = draw(st.sampled_from("UJZ"))
+    serial = draw(st.text(alphabet="0123456789", min_size=6, max_size=6))
+    body = f"{owner}{category}{serial}"
+    return body + iso6346.calc_check_digit(body)
+
+
+@st.composite
+def imo_numbers(draw: st.DrawFn) -> str:
+    """A valid IMO vessel number, seven digits."""
+    from stdnum import imo
+
+    body = draw(st.text(alphabet="0123456789", min_size=6, max_size=6))
+    return body + imo.calc_check_digit(body)
+
+
+@st.composite
+def identifier_variants(draw: st.DrawFn) -> tuple[str, str, dict[str, Any], list[str]]:
+    """One identifier written several ways: `(type, canonical, extra, variants)`.
+
+    `extra` holds the keyword arguments of `normalise_value` (a passport's
+    country, a person's date of birth). Every variant normalises to `canonical`.
+    """
+    kind = draw(
+        st.sampled_from(
+            ["container", "vessel", "phone", "vehicle", "passport", "email", "person", "other"]
+        )
+    )
+    extra: dict[str, Any] = {}
+    count = draw(st.integers(1, 4))
+    if kind == "container":
+        canonical = draw(container_numbers())
+        variants = [_case(draw, _spaced(draw, canonical)) for _ in range(count)]
+    elif kind == "vessel":
+        digits = draw(imo_numbers())
+        canonical = f"IMO{digits}"
+        variants = [
+            draw(st.sampled_from(["", "IMO ", "imo", "IMO-", "Imo "])) + _spaced(draw, digits)
+            for _ in range(count)
+        ]
+    elif kind == "phone":
+        subscriber = draw(st.text(alphabet="0123456789", min_size=3, max_size=3))
+        canonical = f"+447700900{subscriber}"
+        variants = [
+            draw(
+                st.sampled_from(
+                    [
+                        f"07700 900{subscriber}",
+                        f"+44 7700 900{subscriber}",
+                        f"(07700) 900 {subscriber}",
+                        f"0044 7700 900{subscriber}",
+                        f"+447700900{subscriber}",
+                    ]
+                )
+            )
+            for _ in range(count)
+        ]
+    elif kind == "vehicle":
+        canonical = draw(st.from_regex(r"\A[A-Z]{2}[0-9]{2}[A-Z]{3}\Z"))
+        variants = [" " + _case(draw, _spaced(draw, canonical)) + " " for _ in range(count)]
+    elif kind == "passport":
+        number = draw(st.text(alphabet="0123456789", min_size=9, max_size=9))
+        country = draw(st.sampled_from(NATIONALITIES))
+        canonical = f"{country}:{number}"
+        extra = {"country": country}
+        variants = [_spaced(draw, number) for _ in range(count)]
+    elif kind == "email":
+        local = draw(st.text(alphabet="abcdefghij.", min_size=1, max_size=8).filter(str.strip))
+        domain = draw(st.sampled_from(["example.gov.uk", "example.com", "mail.example.nl"]))
+        canonical = f"{local}@{domain}"
+        variants = [" " + _case(draw, canonical) + " " for _ in range(count)]
+    elif kind == "person":
+        first = draw(st.sampled_from(["John", "Mary", "José", "Seán"]))
+        last = draw(st.sampled_from(["Smith", "O'Brien", "Nowak", "Müller"]))
+        born = draw(st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2010, 12, 31)))
+        from dissemination.identifiers import normalise_value
+
+        canonical = normalise_value("person", f"{first} {last}", date_of_birth=born).canonical
+        extra = {"date_of_birth": born}
+        variants = [
+            draw(
+                st.sampled_from(
+                    [
+                        f"{first} {last}",
+                        f"{last.upper()}, {first}",
+                        f"  {first.lower()}   {last.lower()} ",
+                        f"{last} {first}",
+                    ]
+                )
+            )
+            for _ in range(count)
+        ]
+    else:
+        words = draw(st.lists(st.sampled_from(["red", "van", "blue", "yard", "7"]), min_size=1))
+        canonical = " ".join(words)
+        variants = [
+            _case(draw, draw(st.sampled_from([" ", "  ", "\t"])).join(words)) for _ in range(count)
+        ]
+    return kind, canonical, extra, variants

@@ -12,13 +12,17 @@ from dissemination.decision import Decision, LabelCheck, Reason, Withheld, decid
 from dissemination.errors import (
     DisseminationError,
     DocumentError,
+    IdentifierError,
     InputError,
     InvalidLabelSignature,
     KeyFileError,
     PolicyError,
+    RegistryError,
+    RegistryKeyError,
     TrailError,
     UnknownTermError,
 )
+from dissemination.identifiers import NormalisedIdentifier, normalise, normalise_value
 from dissemination.integrity import (
     LabelVerifier,
     TrustStore,
@@ -39,6 +43,7 @@ from dissemination.loading import (
 from dissemination.models import Item, LabelSignature, Principal
 from dissemination.policy import DEFAULT_POLICY_DIR, Policy, default_policy, load_policy
 from dissemination.redaction import banner, render, render_item, render_text
+from dissemination.registry import LookupAnswer, Registration, Registry
 from dissemination.vocabulary import View, Vocabulary
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "Decision",
     "DisseminationError",
     "DocumentError",
+    "IdentifierError",
     "InputError",
     "InvalidLabelSignature",
     "Item",
@@ -53,10 +59,16 @@ __all__ = [
     "LabelCheck",
     "LabelSignature",
     "LabelVerifier",
+    "LookupAnswer",
+    "NormalisedIdentifier",
     "Policy",
     "PolicyError",
     "Principal",
     "Reason",
+    "Registration",
+    "Registry",
+    "RegistryError",
+    "RegistryKeyError",
     "TrailError",
     "TrustStore",
     "UnknownTermError",
@@ -75,6 +87,8 @@ __all__ = [
     "load_principals",
     "load_private_key",
     "load_trust_store",
+    "normalise",
+    "normalise_value",
     "parse_item",
     "parse_principal",
     "render",

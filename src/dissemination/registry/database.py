@@ -1,0 +1,420 @@
+"""The registry's database adapter: tables, engines, transactions, error translation.
+
+SQLAlchemy 2 Core, one schema for SQLite and PostgreSQL. The embedded default
+is a SQLite file in WAL mode (readers never wait for the writer); a
+`postgresql+psycopg://` URL makes a registry shared by an organisation.
+
+Exactly one owner per subject is a primary key (`claims.digest`), and every
+write is one transaction that inserts with `ON CONFLICT DO NOTHING` and reads
+what won: no lock is held in Python. On SQLite a write transaction begins
+`IMMEDIATE` (it takes the write lock at once, so two writers never deadlock
+upgrading a read lock); on PostgreSQL rows are touched in digest order, and a
+deadlock or serialisation failure is retried.
+
+Every SQLAlchemy or driver error becomes a `RegistryError` here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    exc,
+    make_url,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from dissemination.errors import RegistryError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "URL_ENV",
+    "Tables",
+    "default_url",
+    "display_url",
+    "insert_ignore",
+    "make_tables",
+    "open_engine",
+    "run",
+    "translate",
+]
+
+SCHEMA_VERSION: Final = 1
+"""The version of the tables below, recorded in the `meta` table for migrations."""
+
+URL_ENV: Final = "DISSEMINATION_REGISTRY_URL"
+"""Environment variable naming the registry database (overrides the default file)."""
+
+_RETRIES: Final = 8
+_RETRY_SQLSTATES: Final = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+_SQLITE_BUSY_MS: Final = 30_000
+_ID = 128
+_NAME = 200
+_DIGEST = 64
+
+T = TypeVar("T")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A time stored in UTC and read back with its zone (SQLite keeps none)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Store in UTC; a time without a zone is a programming error."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a registry time must carry a zone")
+        return (
+            value.astimezone(dt.UTC)
+            if dialect.name != "sqlite"
+            else value.astimezone(dt.UTC).replace(tzinfo=None)
+        )
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        """Read as UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The registry's tables (one set per table prefix).
+
+    Attributes:
+        metadata: the SQLAlchemy metadata holding them.
+        meta: `name -> value`: the schema version and the key chain.
+        claims: one row per owned subject: the owner, since, expiry (primary key: the digest).
+        links: one row per (subject, item): which items concern which subjects.
+        items: one row per registered item: its label, never its content.
+        events: the ownership history: who, when, what and why.
+    """
+
+    metadata: MetaData
+    meta: Table
+    claims: Table
+    links: Table
+    items: Table
+    events: Table
+
+
+def make_tables(prefix: str = "registry_") -> Tables:
+    """Describe the registry's tables, each name starting with `prefix`.
+
+    Args:
+        prefix: the table name prefix (lets several registries share a database).
+
+    Returns:
+        The tables.
+    """
+    metadata = MetaData()
+    meta = Table(
+        f"{prefix}meta",
+        metadata,
+        Column("name", String(64), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+    claims = Table(
+        f"{prefix}claims",
+        metadata,
+        Column("digest", String(_DIGEST), primary_key=True),
+        Column("key_id", String(64), nullable=False),
+        Column("owner_organisation", String(_NAME), nullable=False),
+        Column("owner_unit", String(_NAME), nullable=False),
+        Column("owner_contact", String(_NAME), nullable=False),
+        Column("item_id", String(_ID), nullable=False),
+        Column("since", UTCDateTime, nullable=False),
+        Column("expires", UTCDateTime, nullable=True),
+    )
+    links = Table(
+        f"{prefix}links",
+        metadata,
+        Column("digest", String(_DIGEST), primary_key=True),
+        Column("item_id", String(_ID), primary_key=True),
+        Column("key_id", String(64), nullable=False),
+        Column("positions", String(_NAME), nullable=False),
+        Column("linked", UTCDateTime, nullable=False),
+        Index(f"{prefix}links_item", "item_id"),
+    )
+    items = Table(
+        f"{prefix}items",
+        metadata,
+        Column("item_id", String(_ID), primary_key=True),
+        Column("label", Text, nullable=False),
+        Column("label_verified", Integer, nullable=False),
+        Column("registered", UTCDateTime, nullable=False),
+        Column("updated", UTCDateTime, nullable=False),
+    )
+    events = Table(
+        f"{prefix}events",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("digest", String(_DIGEST), nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("action", String(16), nullable=False),
+        Column("actor", String(_NAME), nullable=False),
+        Column("reason", Text, nullable=True),
+        Column("item_id", String(_ID), nullable=True),
+        Column("owner_organisation", String(_NAME), nullable=True),
+        Column("owner_unit", String(_NAME), nullable=True),
+        Column("owner_contact", String(_NAME), nullable=True),
+        Index(f"{prefix}events_digest", "digest", "id"),
+    )
+    return Tables(metadata, meta, claims, links, items, events)
+
+
+def default_url(environ: dict[str, str] | None = None) -> str:
+    """The registry used when no `--db` is given.
+
+    `$DISSEMINATION_REGISTRY_URL` if set, else the SQLite file
+    `$XDG_DATA_HOME/dissemination/registry.sqlite` (by default
+    `~/.local/share/dissemination/registry.sqlite`).
+
+    Args:
+        environ: the environment to read (the process's when None).
+
+    Returns:
+        A database URL.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    if environ.get(URL_ENV):
+        return environ[URL_ENV]
+    data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(data_home) / 'dissemination' / 'registry.sqlite'}"
+
+
+def display_url(url: str) -> str:
+    """The URL with any password hidden, for messages.
+
+    Args:
+        url: a database URL.
+
+    Returns:
+        The URL to show.
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return "<unparsable url>"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Let SQLAlchemy's `begin` event issue BEGIN itself (pysqlite's own
+    # transaction handling would defer it and upgrade locks late).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = "DEFERRED" if connection.get_execution_options().get("registry_read") else "IMMEDIATE"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def open_engine(url: str) -> Engine:
+    """Create the engine for a registry URL (SQLite file or PostgreSQL).
+
+    For a SQLite file, the directory is created, WAL mode is set and write
+    transactions begin `IMMEDIATE`.
+
+    Args:
+        url: a SQLAlchemy URL (`sqlite:///path`, `postgresql+psycopg://...`).
+
+    Returns:
+        The engine (nothing is connected yet).
+
+    Raises:
+        RegistryError: the URL is not a URL, names an unsupported database,
+            or the SQLite directory cannot be created.
+    """
+    shown = display_url(url)
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise RegistryError("not a database URL", target=shown) from error
+    backend = parsed.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise RegistryError(
+            f"unsupported database `{backend}` (use sqlite or postgresql)", target=shown
+        )
+    try:
+        if backend == "sqlite":
+            database = parsed.database
+            if not database or database == ":memory:":
+                raise RegistryError(
+                    "an in-memory SQLite registry cannot be shared; name a file", target=shown
+                )
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise RegistryError(
+                    f"cannot create the directory ({error.strerror})", target=shown
+                ) from error
+            engine = create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_MS / 1000})
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except exc.NoSuchModuleError as error:
+        raise RegistryError("no driver for this URL", target=shown) from error
+    except exc.ArgumentError as error:
+        raise RegistryError("not a database URL", target=shown) from error
+
+
+def _first_line(error: BaseException) -> str:
+    words = str(error).strip().splitlines()
+    return (words[0] if words else type(error).__name__)[:200]
+
+
+@contextmanager
+def translate(target: str) -> Iterator[None]:
+    """Turn SQLAlchemy and driver errors into `RegistryError` (`raise ... from`).
+
+    The message names the kind of failure and, for a connection failure, the
+    driver's first line; it never carries a statement or its parameters.
+
+    Args:
+        target: the registry URL, password hidden.
+
+    Yields:
+        Nothing; run the database work in the block.
+
+    Raises:
+        RegistryError: any database error raised in the block.
+    """
+    try:
+        yield
+    except exc.OperationalError as error:
+        problem = _first_line(error.orig) if error.orig is not None else "operational error"
+        raise RegistryError(
+            f"cannot use the database ({problem.lower()})", target=target
+        ) from error
+    except exc.IntegrityError as error:
+        raise RegistryError("a write broke a registry constraint", target=target) from error
+    except exc.ProgrammingError as error:
+        raise RegistryError(
+            "the database refused a statement (a table of another version?)", target=target
+        ) from error
+    except exc.DBAPIError as error:
+        raise RegistryError(
+            f"database error ({type(error.orig).__name__})", target=target
+        ) from error
+    except exc.SQLAlchemyError as error:
+        raise RegistryError(f"database error ({type(error).__name__})", target=target) from error
+
+
+def _retryable(error: exc.DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in _RETRY_SQLSTATES
+
+
+def run(
+    engine: Engine,
+    work: Callable[[Connection], T],
+    *,
+    target: str,
+    write: bool = True,
+) -> T:
+    """Run `work` in one transaction: all of it commits, or none of it.
+
+    A PostgreSQL deadlock or serialisation failure rolls back and runs the
+    work again (a few times, with a short random back-off).
+
+    Args:
+        engine: the registry's engine.
+        work: the transaction's body, given the connection.
+        target: the registry URL, password hidden, for messages.
+        write: False for a read-only transaction (SQLite begins it DEFERRED).
+
+    Returns:
+        What `work` returned.
+
+    Raises:
+        RegistryError: a database error.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with translate(target):
+                connection = engine.connect()
+                try:
+                    if not write:
+                        connection = connection.execution_options(registry_read=True)
+                    with connection.begin():
+                        return work(connection)
+                finally:
+                    connection.close()
+        except RegistryError as error:
+            cause = error.__cause__
+            if attempt < _RETRIES and isinstance(cause, exc.DBAPIError) and _retryable(cause):
+                time.sleep(0.01 * attempt * (1 + int.from_bytes(os.urandom(1)) / 255))
+                continue
+            raise
+
+
+def insert_ignore(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
+    """Insert rows, skipping any whose primary key exists: `ON CONFLICT DO NOTHING`.
+
+    Args:
+        connection: the transaction's connection.
+        table: the table.
+        rows: the rows.
+
+    Returns:
+        How many rows were inserted.
+    """
+    if not rows:
+        return 0
+    insert = (
+        postgresql.insert(table)
+        if connection.dialect.name == "postgresql"
+        else sqlite.insert(table)
+    )
+    result = connection.execute(insert.on_conflict_do_nothing(), rows)
+    return int(result.rowcount)
+
+
+def advisory_lock(connection: Connection, name: str) -> None:
+    """On PostgreSQL, take a transaction-scoped lock on `name` (first-use DDL).
+
+    SQLite needs none: its write transactions are already serialised.
+
+    Args:
+        connection: the transaction's connection.
+        name: what to lock (the table prefix).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
