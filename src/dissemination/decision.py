@@ -11,7 +11,10 @@ The steps:
    cap them below the view they would have without it;
 3. ask casbin for the best view the facts allow;
 4. ask casbin which of the passed portions and subjects that view shows;
-5. name the rows that fixed the view: the reasons.
+5. name the rows that fixed the view: the reasons;
+6. plan the masking of the shown texts: mentions of withheld subjects and
+   inline spans above the reader's vetting (`dissemination.masking`), with a
+   reason for each text masked.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from dissemination.facts import (
     required_rank,
     subject_facts,
 )
+from dissemination.masking import TextMask, plan_masks
 from dissemination.models import Handling, Item, Marking, Principal, Sanitise
 from dissemination.policy import Policy, default_policy
-from dissemination.vocabulary import View
+from dissemination.vocabulary import View, Vocabulary
 
 __all__ = ["Decision", "LabelCheck", "Reason", "Withheld", "decide"]
 
@@ -68,7 +72,8 @@ class Withheld:
         kind: `portion` or `subject`.
         id: the portion id, or the subject's id (`s<n>` when it has none).
         rule: `marking.min_vetting`, `marking.handling`, or the content rule
-            (or `view.<view>` when no content row shows it).
+            (or `view.<view>` when no content row shows it); `mask.subject`
+            for a subject whose identifier mentions a withheld subject.
     """
 
     kind: str
@@ -93,6 +98,9 @@ class Decision:
         policy: the digest of the policy that decided.
         facts: the facts the decision rested on (for `explain`, never rendered).
         withheld: what was removed and by which rule (for `explain`, never rendered).
+        masks: the edits the renderers apply to the shown texts: mentions of
+            withheld subjects and inline spans above the reader's vetting
+            masked (`dissemination.masking`); offsets only, never a value.
     """
 
     item_id: str
@@ -107,6 +115,7 @@ class Decision:
     policy: str = ""
     facts: frozenset[str] = field(default=frozenset(), repr=False)
     withheld: tuple[Withheld, ...] = field(default=(), repr=False)
+    masks: tuple[TextMask, ...] = field(default=(), repr=False)
 
     @property
     def referral(self) -> str | None:
@@ -265,7 +274,8 @@ def decide(
     obligations = tuple(dict.fromkeys(row.obligation for row in binding if row.obligation))
     if view is View.POINTER:
         return replace(decision, obligations=obligations or (REFER_TO_OWNER,))
-    return _with_content(decision, item, policy, portion_fails, subject_fails, obligations)
+    decision = _with_content(decision, item, policy, portion_fails, subject_fails, obligations)
+    return _masked(decision, item, rank=rank, vocabulary=vocabulary)
 
 
 def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
@@ -323,6 +333,35 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
         caveats=tuple(dict.fromkeys(caveats)),
         obligations=obligations,
         withheld=tuple(withheld),
+    )
+
+
+def _masked(decision: Decision, item: Item, *, rank: int, vocabulary: Vocabulary) -> Decision:
+    """Mask withheld subjects and spans in the shown texts (`dissemination.masking`)."""
+    plan = plan_masks(
+        item,
+        view=decision.view,
+        portions=decision.portions,
+        subjects=decision.subjects,
+        conditions=bool(decision.conditions),
+        rank=rank,
+        vocabulary=vocabulary,
+    )
+    if not plan.masks and not plan.hidden:
+        return decision
+    hidden = set(plan.hidden)
+    return replace(
+        decision,
+        subjects=tuple(index for index in decision.subjects if index not in hidden),
+        reasons=(*decision.reasons, *(Reason(rule, text) for rule, text in plan.reasons())),
+        withheld=(
+            *decision.withheld,
+            *(
+                Withheld("subject", item.subject_key(index), "mask.subject")
+                for index in plan.hidden
+            ),
+        ),
+        masks=plan.masks,
     )
 
 

@@ -11,6 +11,10 @@ Pure functions of (item, decision). What a view contains (DESIGN §2):
   not even the title;
 - `none`: nothing; the document is the same for every item at `none`.
 
+Every shown text (title, portions, conditions) is rendered through the
+decision's masks (`dissemination.masking`): mentions of withheld subjects and
+inline spans above the reader's vetting are masked, in JSON and text alike.
+
 The rendered document never carries the decision's `facts` or `withheld`
 (those are for `explain`), and at `none` it carries no reasons, so an item at
 `none` is indistinguishable from one that does not exist.
@@ -21,7 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 from dissemination.decision import Decision
-from dissemination.models import Item
+from dissemination.masking import CONDITIONS, PORTION, TITLE, masked_text
+from dissemination.models import Item, Portion
 from dissemination.vocabulary import View
 
 __all__ = ["banner", "render", "render_item", "render_text"]
@@ -29,6 +34,16 @@ __all__ = ["banner", "render", "render_item", "render_text"]
 
 def _dump(model: Any) -> Any:
     return model.model_dump(mode="json", exclude_none=True)
+
+
+def _portion(portion: Portion, decision: Decision) -> dict[str, Any]:
+    data: dict[str, Any] = _dump(portion)
+    data["text"] = masked_text(decision.masks, PORTION, portion.id, portion.text)
+    return data
+
+
+def _condition(text: str, decision: Decision) -> str:
+    return masked_text(decision.masks, CONDITIONS, "", text)
 
 
 def render_item(item: Item, decision: Decision) -> dict[str, Any] | None:
@@ -55,11 +70,13 @@ def render_item(item: Item, decision: Decision) -> dict[str, Any] | None:
         return {"id": item.id, "created": created, "owner": owner, "referral": decision.referral}
 
     shown_portions = set(decision.portions)
-    portions = [_dump(portion) for portion in item.portions if portion.id in shown_portions]
+    portions = [
+        _portion(portion, decision) for portion in item.portions if portion.id in shown_portions
+    ]
     subjects = [_dump(item.subjects[index]) for index in decision.subjects]
     rendered: dict[str, Any] = {"id": item.id}
     if view >= View.SANITISED:
-        rendered["title"] = item.title
+        rendered["title"] = masked_text(decision.masks, TITLE, "", item.title)
     rendered["created"] = created
     rendered["classification"] = item.classification
     if view >= View.SANITISED:
@@ -69,7 +86,10 @@ def render_item(item: Item, decision: Decision) -> dict[str, Any] | None:
     if item.handling:
         rendered["handling"] = [_dump(rule) for rule in item.handling]
     if item.grading is not None:
-        rendered["grading"] = _dump(item.grading)
+        grading = _dump(item.grading)
+        if "conditions" in grading:
+            grading["conditions"] = _condition(grading["conditions"], decision)
+        rendered["grading"] = grading
     if view >= View.SANITISED and item.consents:
         rendered["consents"] = list(item.consents)
     rendered["subjects"] = subjects
@@ -102,7 +122,10 @@ def render(item: Item, decision: Decision) -> dict[str, Any]:
     document: dict[str, Any] = {"view": decision.view.label}
     document["item"] = render_item(item, decision)
     document["reasons"] = [{"rule": r.rule, "text": r.text} for r in decision.reasons]
-    document["conditions"] = [*decision.conditions, *decision.caveats]
+    document["conditions"] = [
+        *(_condition(condition, decision) for condition in decision.conditions),
+        *decision.caveats,
+    ]
     document["obligations"] = list(decision.obligations)
     document["policy"] = decision.policy
     return document
@@ -149,17 +172,18 @@ def render_text(item: Item, decision: Decision) -> str:
     mark = banner(item, decision)
     lines = [mark, f"{item.id} (created {created}) - {view.label} view"]
     if view >= View.SANITISED:
-        lines.append(item.title)
+        lines.append(masked_text(decision.masks, TITLE, "", item.title))
     if item.grading is not None:
         grading = item.grading
         lines.append(f"Grading: {grading.source}{grading.intelligence}{grading.handling_code}")
     for condition in decision.conditions:
-        lines.append(f"Conditions: {condition}")
+        lines.append(f"Conditions: {_condition(condition, decision)}")
     shown = set(decision.portions)
     for portion in item.portions:
         if portion.id in shown:
             lines.append("")
-            lines.append(f"[{portion.category.upper()}] {portion.text}")
+            text = masked_text(decision.masks, PORTION, portion.id, portion.text)
+            lines.append(f"[{portion.category.upper()}] {text}")
     if decision.subjects:
         lines.append("")
         lines.append("Subjects:")
