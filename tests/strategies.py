@@ -427,3 +427,179 @@ def identifier_variants(draw: st.DrawFn) -> tuple[str, str, dict[str, Any], list
             _case(draw, draw(st.sampled_from([" ", "  ", "\t"])).join(words)) for _ in range(count)
         ]
     return kind, canonical, extra, variants
+
+
+# -- masking: a withheld subject, and the ways its identifier is written in prose ------------
+
+_NAME_REST = "aeioubdfgklmnprstvwy"
+_MONTHS = "January February March April May June July August September October November December"
+_NBSP = "\u00a0"
+
+
+def compact(text: str) -> str:
+    """Letters and digits only, case-folded: the form a leak is searched for in."""
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
+def _name_token(draw: st.DrawFn) -> str:
+    """A name word that no library text contains: `Q` and 3 to 7 other letters."""
+    return "Q" + draw(st.text(alphabet=_NAME_REST, min_size=3, max_size=7))
+
+
+def _grouped(draw: st.DrawFn, digits: str) -> str:
+    """Digits in random groups, separated by a space, `-`, `.` or a non-breaking space."""
+    out = []
+    for index, char in enumerate(digits):
+        if index and draw(st.integers(0, 3)) == 0:
+            out.append(draw(st.sampled_from([" ", "-", ".", _NBSP, " - "])))
+        out.append(char)
+    return "".join(out)
+
+
+def _written_date(draw: st.DrawFn, born: dt.date) -> str:
+    month = _MONTHS.split()[born.month - 1]
+    day = draw(st.sampled_from([f"{born.day:02d}", str(born.day)]))
+    return draw(
+        st.sampled_from(
+            [
+                f"{born.day:02d}/{born.month:02d}/{born.year}",
+                f"{day}/{born.month}/{born.year}",
+                f"{day}.{born.month:02d}.{born.year}",
+                f"{day}-{born.month:02d}-{born.year}",
+                f"{day} {month[:3]} {born.year}",
+                f"{day} {month} {born.year}",
+                f"{day} {month.upper()} {born.year}",
+                f"{born.isoformat()}",
+                f"{month} {day}, {born.year}",
+            ]
+        )
+    )
+
+
+def _written_person(draw: st.DrawFn, forename: str, surname: str) -> str:
+    form = draw(
+        st.sampled_from(
+            [
+                f"{forename} {surname.upper()}",
+                f"{forename} {surname}",
+                f"{surname}, {forename}",
+                f"{surname.upper()}, {forename}",
+                f"{surname.upper()} {forename}",
+                f"{forename.lower()} {surname.lower()}",
+                f"{forename[0]}. {surname.upper()}",
+                f"{surname.upper()}",
+            ]
+        )
+    )
+    return form.replace(" ", draw(st.sampled_from([" ", "  ", _NBSP, "\n"])))
+
+
+@st.composite
+def withheld_mentions(  # noqa: PLR0911 (one return per subject type)
+    draw: st.DrawFn, kind: str | None = None
+) -> tuple[dict[str, Any], str, list[str]]:
+    """A subject, one way of writing it in prose, and the forms that must not leak.
+
+    Args:
+        draw: hypothesis's draw function.
+        kind: the subject type (any when None).
+
+    Returns:
+        `(subject data, written, secrets)`: `written` is a mention as someone
+        would type it; `secrets` are `compact` forms of the identifier, none of
+        which may appear in the `compact` form of any output when the subject
+        is withheld.
+    """
+    kind = kind or draw(
+        st.sampled_from(
+            [
+                "vehicle",
+                "container",
+                "phone",
+                "email",
+                "person",
+                "passport",
+                "vessel",
+                "organisation",
+                "other",
+            ]
+        )
+    )
+    if kind == "vehicle":
+        canonical = draw(st.from_regex(r"\A[A-Z]{2}[0-9]{2}[A-Z]{3}\Z"))
+        value = draw(st.sampled_from([canonical, f"{canonical[:4]} {canonical[4:]}"]))
+        written = _case(draw, _spaced(draw, canonical))
+        return {"type": kind, "value": _case(draw, value)}, written, [compact(canonical)]
+    if kind == "container":
+        canonical = draw(container_numbers())
+        written = draw(
+            st.sampled_from(
+                [
+                    canonical,
+                    f"{canonical[:4]} {canonical[4:10]} {canonical[10]}",
+                    f"{canonical[:4]} {canonical[4:10]}-{canonical[10]}",
+                    f"{canonical[:4]}{canonical[4:10]}-{canonical[10]}",
+                    f"{canonical[:4]}-{canonical[4:]}",
+                ]
+            )
+        )
+        return {"type": kind, "value": canonical}, _case(draw, written), [compact(canonical)]
+    if kind == "phone":
+        significant = "7" + draw(st.text(alphabet="0123456789", min_size=9, max_size=9))
+        value = draw(st.sampled_from([f"+44{significant}", f"0{significant}"]))
+        prefix = draw(st.sampled_from(["0", "+44 ", "+44", "0044 ", "+44 (0)", "(0", "00 44 "]))
+        body = _grouped(draw, significant)
+        written = prefix + (body.replace(" ", ") ", 1) if prefix == "(0" and " " in body else body)
+        return {"type": kind, "value": value}, written, [significant]
+    if kind == "email":
+        local = "q" + draw(st.from_regex(r"\A[a-z0-9]{1,6}(\.[a-z0-9]{1,6})?\Z"))
+        domain = draw(st.sampled_from(["example.gov.uk", "example.com", "mail.example.nl"]))
+        address = f"{local}@{domain}"
+        written = draw(
+            st.sampled_from(
+                [address, address.upper(), f"{local} [at] {domain}", f"{local}(at){domain}"]
+            )
+        )
+        return {"type": kind, "value": address}, _case(draw, written), [compact(address)]
+    if kind == "person":
+        forename, surname = _name_token(draw), _name_token(draw)
+        born = draw(st.dates(min_value=dt.date(1940, 1, 1), max_value=dt.date(2008, 12, 31)))
+        name = draw(
+            st.sampled_from([f"{forename} {surname.upper()}", f"{surname.upper()}, {forename}"])
+        )
+        written = f"{_written_person(draw, forename, surname)} (born {_written_date(draw, born)})"
+        subject = {"type": kind, "name": name, "date_of_birth": born.isoformat()}
+        secrets = [compact(surname), born.strftime("%d%m%Y"), compact(born.isoformat())]
+        return subject, written, secrets
+    if kind == "passport":
+        number = draw(st.text(alphabet="0123456789", min_size=9, max_size=9))
+        subject = {"type": kind, "country": draw(st.sampled_from(NATIONALITIES)), "value": number}
+        return subject, _grouped(draw, number), [number]
+    if kind == "vessel":
+        digits = draw(imo_numbers())
+        value = draw(st.sampled_from([f"IMO {digits}", digits, f"IMO{digits}"]))
+        prefix = draw(st.sampled_from(["", "IMO ", "imo", "IMO: ", "IMO no. ", "IMO-"]))
+        return {"type": kind, "value": value}, prefix + _grouped(draw, digits), [digits]
+    words = [_name_token(draw) for _ in range(draw(st.integers(1, 3)))]
+    if kind == "organisation":
+        suffix = draw(st.sampled_from(["", " Ltd", " Limited", " PLC"]))
+        written = draw(st.sampled_from([" ", "  ", "\n"])).join(words)
+        written += draw(st.sampled_from(["", " Ltd", " Limited", " ltd.", " PLC"]))
+        value = " ".join(words) + suffix
+    else:
+        written = draw(st.sampled_from([" ", "  ", "\t"])).join(words)
+        value = " ".join(words)
+    return {"type": kind, "value": value}, _case(draw, written), [compact("".join(words))]
+
+
+# Text that cannot mention any `withheld_mentions` subject: no digit (every
+# number, plate, date is digits) and nothing that folds to `q` (every name,
+# e-mail and organisation has one).
+unrelated_text = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Nd"),
+        blacklist_characters="qQ\uff51\uff31\u024a\u024b\u02a0",
+    ),
+    min_size=1,
+    max_size=200,
+).filter(lambda text: text.strip() and "[[" not in text and "]]" not in text)

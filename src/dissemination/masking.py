@@ -168,6 +168,9 @@ class MaskPlan:
 
 _EMPTY_PLAN = MaskPlan()
 
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+"""Fullwidth forms (U+FF01 to U+FF5E) to ASCII, one for one: offsets stay valid."""
+
 Matcher = tuple[re.Pattern[str], str]
 """A withheld subject's mention pattern and its type (the mask's label)."""
 
@@ -348,7 +351,7 @@ def _mask_text(
             stretches.append((span.start, span.end, ""))
     if matchers:
         display = _Display(text, spans, passes) if spans else None
-        searched = display.text if display is not None else text
+        searched = (display.text if display is not None else text).translate(_FULLWIDTH)
         for pattern, label in matchers:
             for start, end in find_mentions(pattern, searched):
                 raw_start, raw_end = display.raw(start, end) if display else (start, end)

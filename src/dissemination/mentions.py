@@ -7,7 +7,8 @@ written in prose (`docs/masking.md` lists them, and the forms not matched):
 
 - `vehicle`, `container`, `passport`: the characters in order, any case,
   with up to 3 separators (space, `-`, `.`, `/`, `_`, soft hyphen,
-  zero-width) between any two;
+  zero-width) between any two; a passport's issuing country may precede
+  its number (`GBR123456789`);
 - `vessel`: an IMO number with or without `IMO`, or a vessel's name (`MV`
   and the like optional);
 - `phone`: international (`+44`, `0044`, `(0)`), national (`07700`) or the
@@ -52,8 +53,8 @@ _SEPARATOR_CHARS = r"\s._/\-\u00ad\u2010-\u2015\u200b-\u200d\u2060\ufeff"
 _SEP = f"[{_SEPARATOR_CHARS}]{{0,3}}"
 """Between two characters of a compact identifier: nothing, or a few separators."""
 
-_PHONE_SEP = f"[{_SEPARATOR_CHARS}()]{{0,3}}"
-"""Between two digits of a phone number: as `_SEP`, and brackets."""
+_PHONE_SEP = f"[{_SEPARATOR_CHARS}()]{{0,4}}"
+"""Between two digits of a phone number: as `_SEP` with brackets, up to 4 (`) - `)."""
 
 _WORD_SEP = r"[\s,.\-\u00a0\u2010-\u2015]{0,4}"
 """Between two words of a name."""
@@ -206,7 +207,10 @@ def _container(value: str) -> str:
 def _passport(country: str, value: str) -> str:
     canonical = _canonical("passport", value, country=country)
     number = canonical.partition(":")[2] if canonical else _alnum_upper(value)
-    return _compact_pattern(number, value)
+    if not number:
+        return re.escape(value)
+    # The issuing country may be written against the number: `GBR123456789`.
+    return f"{_BEFORE}(?:{re.escape(country)}{_SEP})?{_compact(number)}{_AFTER}"
 
 
 def _vessel(value: str) -> str:
