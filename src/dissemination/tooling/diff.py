@@ -32,7 +32,16 @@ from dissemination.tooling.factspace import FactSpace, Witness
 from dissemination.tooling.phrases import describe_cube
 from dissemination.vocabulary import View
 
-__all__ = ["Change", "Outcome", "PolicyDiff", "cover", "diff_policies", "merge_cubes", "outcome_at"]
+__all__ = [
+    "Change",
+    "Outcome",
+    "PolicyDiff",
+    "cover",
+    "diff_policies",
+    "merge_cubes",
+    "outcome_at",
+    "row_signatures",
+]
 
 Cube = tuple[frozenset[Any], ...]
 
@@ -188,6 +197,23 @@ def _masks(space: FactSpace, rows: Sequence[PolicyRow]) -> tuple[int, list[list[
             per_value.append(mask)
         masks.append(per_value)
     return base, masks
+
+
+def row_signatures(space: FactSpace, rows: Sequence[PolicyRow]) -> set[int]:
+    """Every distinct set of rows that hold together at some point of the space.
+
+    Args:
+        space: the fact space.
+        rows: the rows.
+
+    Returns:
+        The signatures, as bitmasks (bit `i` for `rows[i]`).
+    """
+    base, masks = _masks(space, rows)
+    signatures = {base}
+    for per_value in masks:
+        signatures = {mask & value for mask in signatures for value in per_value}
+    return signatures
 
 
 def merge_cubes(points: Iterable[tuple[Any, ...]]) -> list[Cube]:

@@ -1,0 +1,406 @@
+"""Lint a policy directory: every finding, one line each, with file and line.
+
+Unlike loading (which stops at the first problem), lint parses leniently and
+reports all it finds:
+
+- `malformed-row` (error): an unknown row type, a wrong number of fields, an
+  empty rule id or condition, an unknown effect or view, `none` where only a
+  deny row may name it, a repeated rule id;
+- `unknown-fact` (error): a fact no vocabulary term gives (`vetting.at_least.TS`
+  when `TS` is not a vetting level);
+- `never-matches` (error): a row no reachable set of facts satisfies (a fact
+  and its negation, two employment types, `!vetting.at_least.BPSS &
+  vetting.at_least.SC`): a deny row that never matches fails open;
+- `shadowed` (warning): a row that never changes a view, obligation or
+  content decision because other rows always decide the same without it;
+- `vocabulary` (error): the profile's vocabulary is inconsistent (a
+  classification that needs a vetting level not in the scale);
+- `rule-words` (warning): a rule without words for readers in
+  `profile.yaml`, or words for a rule that does not exist;
+- `load` (error): the directory does not load (casbin rejects the model).
+
+Shadowing and never-matching are judged over the whole reachable fact space
+(`factspace`) under the standard model: a view is allowed when a matching
+allow row grants it and no matching deny row caps below it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError as PydanticValidationError
+
+from dissemination.engine import parse_condition
+from dissemination.errors import PolicyError
+from dissemination.facts import fact_names
+from dissemination.policy import PolicyRow, load_policy
+from dissemination.tooling.diff import row_signatures
+from dissemination.tooling.factspace import FactSpace
+from dissemination.vocabulary import View, Vocabulary
+
+__all__ = ["Finding", "lint_policy"]
+
+_ARITY = {"p": 5, "p2": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem lint found.
+
+    Attributes:
+        code: the kind of finding (`never-matches`).
+        severity: `error` or `warning`.
+        path: the file.
+        line: the 1-based line, when the finding is on one line.
+        message: one lowercase line.
+    """
+
+    code: str
+    severity: str
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        """`path:line: severity: message [code]`."""
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.severity}: {self.message} [{self.code}]"
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    return None
+
+
+def _vocabulary(
+    directory: Path, findings: list[Finding]
+) -> tuple[Vocabulary | None, dict[str, str]]:
+    path = directory / "profile.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+        data: Any = yaml.safe_load(text)
+    except FileNotFoundError:
+        findings.append(Finding("load", "error", str(path), None, "profile is missing"))
+        return None, {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        findings.append(
+            Finding(
+                "load", "error", str(path), None, f"profile cannot be read ({type(exc).__name__})"
+            )
+        )
+        return None, {}
+    data = data if isinstance(data, dict) else {}
+    words = data.get("rules") or {}
+    raw = data.get("vocabulary")
+    if not isinstance(raw, dict):
+        findings.append(
+            Finding("vocabulary", "error", str(path), None, "profile has no `vocabulary`")
+        )
+        return None, words
+    levels = [str(level) for level in raw.get("vetting_levels") or []]
+    for classification, needs in (raw.get("classifications") or {}).items():
+        if str(needs) not in levels:
+            findings.append(
+                Finding(
+                    "vocabulary",
+                    "error",
+                    str(path),
+                    _line_of(text, f"{classification}:"),
+                    f"classification `{classification}` needs `{needs}`, "
+                    "which is not a vetting level",
+                )
+            )
+    baseline = raw.get("baseline_vetting")
+    if baseline is not None and str(baseline) not in levels:
+        findings.append(
+            Finding(
+                "vocabulary",
+                "error",
+                str(path),
+                _line_of(text, "baseline_vetting"),
+                f"`baseline_vetting` `{baseline}` is not a vetting level",
+            )
+        )
+    seen: set[str] = set()
+    for level in levels:
+        if level.casefold() in seen:
+            findings.append(
+                Finding(
+                    "vocabulary",
+                    "error",
+                    str(path),
+                    _line_of(text, "vetting_levels"),
+                    f"vetting level `{level}` is repeated",
+                )
+            )
+        seen.add(level.casefold())
+    try:
+        return Vocabulary.model_validate(raw), words
+    except PydanticValidationError as exc:
+        if not any(finding.code == "vocabulary" for finding in findings):
+            first = exc.errors(include_url=False, include_input=False)[0]
+            where = ".".join(str(part) for part in first["loc"])
+            findings.append(
+                Finding(
+                    "vocabulary",
+                    "error",
+                    str(path),
+                    None,
+                    f"`vocabulary.{where}`: {str(first['msg']).lower()}",
+                )
+            )
+        return None, words
+
+
+def _unknown_fact(fact: str, vocabulary: Vocabulary) -> str:
+    for prefix, terms, what in (
+        ("vetting.at_least.", vocabulary.vetting_levels, "vetting level"),
+        ("employment.", vocabulary.employment, "employment type"),
+        ("category.", vocabulary.portion_categories, "portion category"),
+    ):
+        if fact.startswith(prefix) and fact.removeprefix(prefix) not in terms:
+            term = fact.removeprefix(prefix)
+            return f"unknown fact `{fact}`: `{term}` is not a {what} of the profile"
+    return f"unknown fact `{fact}`"
+
+
+def _row_problems(fields: list[str], seen: dict[str, int]) -> tuple[list[str], dict[str, str]]:
+    """Structural problems of one row's fields, and the fields by name."""
+    ptype, values = fields[0], fields[1:]
+    if ptype not in _ARITY:
+        return [f"unknown row type `{ptype}`"], {}
+    if len(values) != _ARITY[ptype]:
+        return [f"`{ptype}` row has {len(values)} fields, expected {_ARITY[ptype]}"], {}
+    names = (
+        ("rule", "when", "view", "obligation", "effect")
+        if ptype == "p"
+        else ("rule", "view", "when", "effect")
+    )
+    named = {"ptype": ptype, "obligation": "-", **dict(zip(names, values, strict=True))}
+    problems: list[str] = []
+    rule = named["rule"]
+    if not rule:
+        problems.append("row has an empty rule id")
+    elif rule in seen:
+        problems.append(f"rule id `{rule}` is already used on line {seen[rule]}")
+    if named["effect"] not in ("allow", "deny"):
+        problems.append(f"unknown effect `{named['effect']}`")
+    try:
+        view = View.parse(named["view"])
+    except ValueError:
+        problems.append(f"unknown view `{named['view']}`")
+    else:
+        if view is View.NONE and (ptype == "p2" or named["effect"] == "allow"):
+            problems.append("only a deny row can name `none` (as its cap)")
+    if parse_condition(named["when"]) == (frozenset(), frozenset()):
+        problems.append("row has an empty condition")
+    return problems, named
+
+
+def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) -> list[PolicyRow]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        message = f"policy cannot be read ({type(exc).__name__})"
+        findings.append(Finding("load", "error", str(path), None, message))
+        return []
+    known = fact_names(vocabulary) if vocabulary is not None else None
+    rows: list[PolicyRow] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        problems, named = _row_problems([part.strip() for part in line.split(",")], seen)
+        found = [Finding("malformed-row", "error", str(path), number, text) for text in problems]
+        if named:
+            seen.setdefault(named["rule"], number)
+            needed, forbidden = parse_condition(named["when"])
+            if known is not None and vocabulary is not None:
+                found.extend(
+                    Finding(
+                        "unknown-fact", "error", str(path), number, _unknown_fact(fact, vocabulary)
+                    )
+                    for fact in sorted((needed | forbidden) - known)
+                )
+        findings.extend(found)
+        if named and not found:
+            rows.append(
+                PolicyRow(
+                    ptype=named["ptype"],
+                    rule=named["rule"],
+                    when=named["when"],
+                    view=View.parse(named["view"]),
+                    obligation=None if named["obligation"] in ("", "-") else named["obligation"],
+                    effect=named["effect"],
+                    path=str(path),
+                    line=number,
+                    needed=needed,
+                    forbidden=forbidden,
+                )
+            )
+    return rows
+
+
+def _view(rows: list[PolicyRow]) -> tuple[View, tuple[str, ...]]:
+    grants = [row.view for row in rows if row.effect == "allow"]
+    caps = [row.view for row in rows if row.effect == "deny"]
+    view = min(max(grants, default=View.NONE), min(caps, default=View.FULL))
+    binding = [row for row in rows if row.effect == "deny" and row.view == view] or [
+        row for row in rows if row.effect == "allow" and row.view == view
+    ]
+    return view, tuple(sorted({row.obligation or "" for row in binding}))
+
+
+def _view_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Finding]:
+    view_rows = [row for row in rows if row.ptype == "p"]
+    relevant = frozenset(fact for row in view_rows for fact in row.needed | row.forbidden)
+    space = FactSpace(vocabulary, relevant=relevant)
+    signatures = {
+        tuple(bool(mask >> bit & 1) for bit in range(len(view_rows)))
+        for mask in row_signatures(space, view_rows)
+    }
+    for index, row in enumerate(view_rows):
+        if row.needed & row.forbidden:
+            fact = sorted(row.needed & row.forbidden)[0]
+            yield Finding(
+                "never-matches",
+                "error",
+                row.path,
+                row.line,
+                f"`{row.rule}` needs `{fact}` and its negation",
+            )
+            continue
+        matched = [signature for signature in signatures if signature[index]]
+        if not matched:
+            yield Finding(
+                "never-matches",
+                "error",
+                row.path,
+                row.line,
+                f"`{row.rule}` can never match: no reader and item give `{row.when}`",
+            )
+            continue
+        if all(
+            _view([r for r, on in zip(view_rows, signature, strict=True) if on])[0]
+            == _view(
+                [
+                    r
+                    for k, (r, on) in enumerate(zip(view_rows, signature, strict=True))
+                    if on and k != index
+                ]
+            )[0]
+            and _obligations_same(view_rows, signature, index)
+            for signature in matched
+        ):
+            yield Finding(
+                "shadowed",
+                "warning",
+                row.path,
+                row.line,
+                f"`{row.rule}` never changes a decision: other rows decide the same "
+                "wherever it matches",
+            )
+
+
+def _obligations_same(rows: list[PolicyRow], signature: tuple[bool, ...], index: int) -> bool:
+    with_row = [row for row, on in zip(rows, signature, strict=True) if on]
+    without = [
+        row for k, (row, on) in enumerate(zip(rows, signature, strict=True)) if on and k != index
+    ]
+    return _view(with_row)[1] == _view(without)[1] or _view(with_row)[0] is View.NONE
+
+
+def _content_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Finding]:
+    content = [row for row in rows if row.ptype == "p2"]
+    spaces = [frozenset({"subject"})]
+    for category in vocabulary.portion_categories:
+        spaces.append(frozenset({f"category.{category}"}))
+        spaces.append(frozenset({f"category.{category}", "category.sanitise_requested"}))
+
+    def shows(candidates: list[PolicyRow], view: View, facts: frozenset[str]) -> bool:
+        matching = [row for row in candidates if row.view == view and row.matches(facts)]
+        return any(row.effect == "allow" for row in matching) and not any(
+            row.effect == "deny" for row in matching
+        )
+
+    for row in content:
+        points = [facts for facts in spaces if row.matches(facts)]
+        if not points:
+            yield Finding(
+                "never-matches",
+                "error",
+                row.path,
+                row.line,
+                f"`{row.rule}` can never match: no portion or subject gives `{row.when}`",
+            )
+            continue
+        others = [other for other in content if other is not row]
+        if all(
+            shows(content, row.view, facts) == shows(others, row.view, facts) for facts in points
+        ):
+            yield Finding(
+                "shadowed",
+                "warning",
+                row.path,
+                row.line,
+                f"`{row.rule}` never changes what a view shows: other rows decide the same",
+            )
+
+
+def _words(rows: list[PolicyRow], words: dict[str, str], path: Path) -> Iterator[Finding]:
+    rules = {row.rule for row in rows}
+    for row in rows:
+        if row.rule not in words:
+            yield Finding(
+                "rule-words",
+                "warning",
+                row.path,
+                row.line,
+                f"`{row.rule}` has no words for readers under `rules` in profile.yaml",
+            )
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    for rule in sorted(set(words) - rules):
+        yield Finding(
+            "rule-words",
+            "warning",
+            str(path),
+            _line_of(text, f"{rule}:"),
+            f"words for `{rule}`, which is not a rule of policy.csv",
+        )
+
+
+def lint_policy(directory: str | Path) -> list[Finding]:
+    """Lint a policy directory.
+
+    Args:
+        directory: the profile directory (`model.conf`, `policy.csv`, `profile.yaml`).
+
+    Returns:
+        Every finding, errors and warnings, in file and line order.
+
+    Raises:
+        PolicyError: the directory does not exist.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise PolicyError("policy directory does not exist", path=str(directory))
+    findings: list[Finding] = []
+    vocabulary, words = _vocabulary(directory, findings)
+    rows = _rows(directory / "policy.csv", vocabulary, findings)
+    if vocabulary is not None:
+        findings.extend(_view_rows(rows, vocabulary))
+        findings.extend(_content_rows(rows, vocabulary))
+    findings.extend(_words(rows, words, directory / "profile.yaml"))
+    if not any(finding.severity == "error" for finding in findings):
+        try:
+            load_policy(directory)
+        except PolicyError as exc:
+            findings.append(Finding("load", "error", exc.path, exc.line, exc.detail))
+    return sorted(findings, key=lambda finding: (finding.path, finding.line or 0, finding.code))
