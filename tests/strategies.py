@@ -603,3 +603,54 @@ unrelated_text = st.text(
     min_size=1,
     max_size=200,
 ).filter(lambda text: text.strip() and "[[" not in text and "]]" not in text)
+
+
+# -- masking: inline span markings ([[LEVEL: passage]]) ------------------------------------------
+
+_PLAIN = st.text(alphabet="abcdefghij ,.;()-", min_size=0, max_size=12)
+
+
+@st.composite
+def span_texts(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
+    """A well-formed text with inline spans: `(text, [(level, passage), ...])`.
+
+    Each passage is a unique tagged token (`SPZ0QXJ...`), so a test can search
+    any output for it; levels are drawn in any case (`sc`, `SC`).
+    """
+    spans: list[tuple[str, str]] = []
+    pieces = [draw(_PLAIN)]
+    for index in range(draw(st.integers(1, 3))):
+        level = draw(levels)
+        written_level = draw(st.sampled_from([level, level.lower(), level.upper()]))
+        passage = f"SPZ{index}{draw(token)}"
+        spacing = draw(st.sampled_from(["", " ", "  "]))
+        pieces.append(f"[[{written_level}:{spacing}{passage}]]")
+        pieces.append(draw(_PLAIN))
+        spans.append((level, passage))
+    text = "".join(pieces).strip()
+    return (text if text else "x"), spans
+
+
+_BREAKAGES = {
+    "unclosed": lambda text: text[: text.rindex("]]")] + text[text.rindex("]]") + 2 :],
+    "stray close": lambda text: text + " ]] ",
+    "stray open": lambda text: "[[ " + text,
+    "nested": lambda text: text.replace("]]", " [[SC: inner]] ]]", 1),
+    "no level": lambda text: text.replace("[[", "[[: ", 1),
+    "no colon": lambda text: text + " [[SC passage]]",
+    "unknown level": lambda text: text + " [[TOPSECRETQ: passage]]",
+    "empty passage": lambda text: text + " [[SC:   ]]",
+    "bracket level": lambda text: text + " [[[SC: passage]]",
+}
+
+
+@st.composite
+def broken_span_texts(draw: st.DrawFn) -> tuple[str, str, list[tuple[str, str]]]:
+    """A text whose inline span markers are malformed or unbalanced.
+
+    Returns:
+        `(how it was broken, text, spans of the well-formed text it came from)`.
+    """
+    text, spans = draw(span_texts())
+    how = draw(st.sampled_from(sorted(_BREAKAGES)))
+    return how, _BREAKAGES[how](text), spans
