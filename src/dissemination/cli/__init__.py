@@ -14,6 +14,14 @@ import click
 from dissemination import __version__
 from dissemination.cli._common import DisseminationGroup
 from dissemination.cli.core import demo, filter_command, schema, view
+from dissemination.cli.tooling import (
+    diff,
+    explain_command,
+    lint,
+    test,
+    what_can_see_command,
+    who_can_see_command,
+)
 
 __all__ = ["main"]
 
@@ -28,3 +36,9 @@ main.add_command(view)
 main.add_command(filter_command)
 main.add_command(schema)
 main.add_command(demo)
+main.add_command(test)
+main.add_command(lint)
+main.add_command(diff)
+main.add_command(who_can_see_command)
+main.add_command(what_can_see_command)
+main.add_command(explain_command)

@@ -353,6 +353,11 @@ def apply_overrides(
         raise ValueError(
             f"`with` `{where}`: {_problem(first)}" if where else _problem(first)
         ) from exc
+    compiled = getattr(policy, "compiled", None)
+    if compiled is not None:
+        # Per-policy decision state built from the vocabulary and settings
+        # (the fast path) must be rebuilt for the variant, never shared.
+        variant.compiled = type(compiled)(variant)
     if overrides.label_signature is None:
         return variant, None
     verifies = overrides.label_signature == "verifies"
