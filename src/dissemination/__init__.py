@@ -44,6 +44,12 @@ from dissemination.models import Item, LabelSignature, Principal
 from dissemination.policy import DEFAULT_POLICY_DIR, Policy, default_policy, load_policy
 from dissemination.redaction import banner, render, render_item, render_text
 from dissemination.registry import LookupAnswer, Registration, Registry
+from dissemination.tooling.cases import load_case_file
+from dissemination.tooling.coverage import measure_coverage
+from dissemination.tooling.diff import diff_policies
+from dissemination.tooling.lint import lint_policy
+from dissemination.tooling.runner import run_cases
+from dissemination.tooling.whocansee import what_can_see, who_can_see
 from dissemination.vocabulary import View, Vocabulary
 
 __all__ = [
@@ -78,15 +84,19 @@ __all__ = [
     "banner",
     "decide",
     "default_policy",
+    "diff_policies",
     "filter",
     "generate_key",
     "iter_items",
+    "lint_policy",
+    "load_case_file",
     "load_item",
     "load_policy",
     "load_principal",
     "load_principals",
     "load_private_key",
     "load_trust_store",
+    "measure_coverage",
     "normalise",
     "normalise_value",
     "parse_item",
@@ -94,8 +104,11 @@ __all__ = [
     "render",
     "render_item",
     "render_text",
+    "run_cases",
     "sign_label",
     "verify_label",
+    "what_can_see",
+    "who_can_see",
 ]
 
 __version__ = "0.1.0"
