@@ -6,10 +6,10 @@ Items the reader sees at `none` vanish without trace: no placeholder, no count.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from dissemination.decision import LabelCheck, decide
+from dissemination.decision import Decision, LabelCheck, decide
 from dissemination.models import Item, Principal
 from dissemination.policy import Policy, default_policy
 from dissemination.redaction import render
@@ -25,6 +25,7 @@ def filter(
     now: dt.datetime,
     policy: Policy | None = None,
     label_check: LabelCheck | None = None,
+    record: Callable[[Item, Decision], object] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield the rendered view of each item the reader may know of, lazily.
 
@@ -37,6 +38,9 @@ def filter(
         now: the time of the decisions, with a time zone.
         policy: the profile (the embedded default when None).
         label_check: see `decide`.
+        record: called with each item and its decision before its view is
+            yielded (the disclosure trail's `DisclosureTrail.record`); if it
+            raises, nothing more is yielded.
 
     Yields:
         The document `render` makes, for every item not at `none`.
@@ -45,4 +49,6 @@ def filter(
     for item in items:
         decision = decide(principal, item, now=now, policy=policy, label_check=label_check)
         if decision.view is not View.NONE:
+            if record is not None:
+                record(item, decision)
             yield render(item, decision)

@@ -13,7 +13,9 @@ import click
 
 from dissemination import __version__
 from dissemination.cli._common import DisseminationGroup
+from dissemination.cli.audit import audit
 from dissemination.cli.core import demo, filter_command, schema, view
+from dissemination.cli.integrity import keys, sign, verify
 from dissemination.cli.tooling import (
     diff,
     explain_command,
@@ -36,6 +38,10 @@ main.add_command(view)
 main.add_command(filter_command)
 main.add_command(schema)
 main.add_command(demo)
+main.add_command(keys)
+main.add_command(sign)
+main.add_command(verify)
+main.add_command(audit)
 main.add_command(test)
 main.add_command(lint)
 main.add_command(diff)

@@ -19,6 +19,7 @@ from dissemination.cli._common import (
     policy_option,
     resolve_policy,
 )
+from dissemination.cli._integrity import integrity_options, integrity_setup
 from dissemination.decision import Decision, decide
 from dissemination.loading import iter_items, load_item, load_principal, load_principals
 from dissemination.models import Item
@@ -72,6 +73,7 @@ def explanation(item: Item, decision: Decision, policy: Policy) -> dict[str, Any
     "--explain", is_flag=True, help="Also print the facts, matching rows and withheld parts."
 )
 @now_option
+@integrity_options
 def view(
     *,
     item_path: Path,
@@ -86,7 +88,9 @@ def view(
     policy = resolve_policy(policy_dir)
     reader = load_principal(reader_path, policy=policy)
     item = load_item(item_path, policy=policy)
-    decision = decide(reader, item, now=now, policy=policy)
+    integrity = integrity_setup(policy)
+    decision = decide(reader, item, now=now, policy=policy, label_check=integrity.label_check)
+    integrity.record(item, decision)  # before anything is shown
     if fmt == "json":
         document = render(item, decision)
         if explain:
@@ -119,6 +123,7 @@ def view(
     metavar="FILE",
     help="Write to FILE, all or nothing (default: stream to standard output).",
 )
+@integrity_options
 def filter_command(
     *,
     items_path: Path,
@@ -137,7 +142,16 @@ def filter_command(
     policy = resolve_policy(policy_dir)
     reader = load_principal(reader_path, policy=policy)
     items = iter_items(items_path, policy=policy)
-    lines = (dump_json(doc) for doc in filter_views(reader, items, now=now, policy=policy))
+    integrity = integrity_setup(policy)
+    views = filter_views(
+        reader,
+        items,
+        now=now,
+        policy=policy,
+        label_check=integrity.label_check,
+        record=integrity.record,
+    )
+    lines = (dump_json(doc) for doc in views)
     if out_path is not None:
         atomic_write_lines(out_path, lines)
         return

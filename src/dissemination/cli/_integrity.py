@@ -1,0 +1,156 @@
+"""Integrity options shared by the deciding commands (`view`, `filter`).
+
+`@integrity_options` adds `--trust DIR` (the trust store, for profiles that
+require signed labels) and `--audit TARGET` with `--audit-key KEY` and
+`--checkpoint-every N` (the disclosure trail). The options do not change the
+command's signature: their values wait in the click context until the command
+calls `integrity_setup(policy)`, which gives the label check for `decide` and
+the function that records each decision before it is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dissemination.audit import DisclosureTrail, open_trail
+from dissemination.decision import Decision, LabelCheck
+from dissemination.integrity import LabelVerifier, load_private_key, load_trust_store
+from dissemination.models import Item
+from dissemination.policy import Policy
+
+__all__ = ["IntegritySetup", "integrity_options", "integrity_setup"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_META = "dissemination.integrity"
+
+
+def _keep(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(_META, {})[param.name] = value
+    return value
+
+
+def integrity_options(function: F) -> F:
+    """Add `--trust`, `--audit`, `--audit-key` and `--checkpoint-every` to a command."""
+    options = [
+        click.option(
+            "--trust",
+            type=click.Path(path_type=Path),
+            default=None,
+            metavar="DIR",
+            expose_value=False,
+            callback=_keep,
+            envvar="DISSEMINATION_TRUST",
+            help="Trust store (a directory of <organisation>.pem public keys) to verify "
+            "signed labels with, when the profile requires them.",
+        ),
+        click.option(
+            "--audit",
+            default=None,
+            metavar="TARGET",
+            expose_value=False,
+            callback=_keep,
+            envvar="DISSEMINATION_AUDIT",
+            help="Record every disclosure, before showing it, in this trail: a JSON Lines "
+            "file or a database URL (sqlite:///trail.db, postgresql+psycopg://...).",
+        ),
+        click.option(
+            "--audit-key",
+            type=click.Path(path_type=Path),
+            default=None,
+            metavar="KEY",
+            expose_value=False,
+            callback=_keep,
+            envvar="DISSEMINATION_AUDIT_KEY",
+            help="The trail's private key, to sign checkpoints of the chain.",
+        ),
+        click.option(
+            "--checkpoint-every",
+            type=click.IntRange(min=1),
+            default=100,
+            show_default=True,
+            metavar="N",
+            expose_value=False,
+            callback=_keep,
+            help="Sign a checkpoint after every N records (with --audit-key).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@dataclass(frozen=True, slots=True)
+class IntegritySetup:
+    """What the integrity options ask of a deciding command.
+
+    Attributes:
+        label_check: the check to give `decide` (None when no trust store).
+        trail: the disclosure trail, or None when not recording.
+    """
+
+    label_check: LabelCheck | None
+    trail: DisclosureTrail | None
+
+    def record(self, item: Item, decision: Decision) -> None:
+        """Record a decision in the trail, if there is one; call before showing it.
+
+        Args:
+            item: the item decided on.
+            decision: the decision.
+
+        Raises:
+            TrailError: the trail cannot be written (show nothing).
+        """
+        if self.trail is not None:
+            self.trail.record(item, decision)
+
+
+def integrity_setup(policy: Policy) -> IntegritySetup:
+    """Read the integrity options of the running command.
+
+    Args:
+        policy: the profile deciding (its `require_signed_labels` setting).
+
+    Returns:
+        The label check and trail to use.
+
+    Raises:
+        click.UsageError: the profile requires signed labels and no `--trust`
+            was given.
+        KeyFileError: the trust store or trail key cannot be used.
+        TrailError: the trail cannot be opened.
+    """
+    ctx = click.get_current_context()
+    values: dict[str, Any] = ctx.meta.get(_META, {})
+    trust_dir: Path | None = values.get("trust")
+    label_check: LabelCheck | None = None
+    if policy.settings.require_signed_labels:
+        if trust_dir is None:
+            raise click.UsageError(
+                f"profile `{policy.name}` requires signed labels: give `--trust DIR`"
+            )
+        label_check = LabelVerifier(load_trust_store(trust_dir))
+    elif ctx.get_parameter_source("trust") is click.core.ParameterSource.COMMANDLINE:
+        click.echo(
+            f"warning: profile `{policy.name}` does not require signed labels; "
+            "`--trust` is not used",
+            err=True,
+        )
+    trail = None
+    target: str | None = values.get("audit")
+    key_path: Path | None = values.get("audit_key")
+    if target is not None:
+        key = load_private_key(key_path) if key_path is not None else None
+        trail = open_trail(
+            target, checkpoint_key=key, checkpoint_every=values.get("checkpoint_every", 100)
+        )
+        ctx.call_on_close(trail.close)
+    elif key_path is not None:
+        raise click.UsageError("`--audit-key` needs `--audit TARGET`")
+    return IntegritySetup(label_check=label_check, trail=trail)
