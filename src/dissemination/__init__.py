@@ -7,6 +7,7 @@ The public API is what this module exports; everything else is internal.
     >>> decision = decide(reader, item, now=dt.datetime.now(dt.UTC))  # doctest: +SKIP
 """
 
+from dissemination.audit import DisclosureTrail, open_trail
 from dissemination.bulk import filter
 from dissemination.decision import Decision, LabelCheck, Reason, Withheld, decide
 from dissemination.errors import (
@@ -55,6 +56,7 @@ from dissemination.vocabulary import View, Vocabulary
 __all__ = [
     "DEFAULT_POLICY_DIR",
     "Decision",
+    "DisclosureTrail",
     "DisseminationError",
     "DocumentError",
     "IdentifierError",
@@ -99,6 +101,7 @@ __all__ = [
     "measure_coverage",
     "normalise",
     "normalise_value",
+    "open_trail",
     "parse_item",
     "parse_principal",
     "render",
