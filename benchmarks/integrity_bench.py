@@ -13,7 +13,8 @@ Every figure is the median over single operations, in microseconds:
 - `verify_label`: `verify_label` alone; `sign_label`: signing alone;
 - `append_jsonl_fsync`, `append_jsonl`: one trail record to a JSON Lines file,
   with and without `fsync` (lock, read head, hash, write);
-- `append_sqlite`: one record to a SQLite trail (one transaction);
+- `append_sqlite`: one record to a SQLite trail (one transaction, WAL);
+- `append_postgres`: the same on PostgreSQL (with `--postgres URL`);
 - `verify_trail_per_record`: verifying a trail, per record.
 
 Results are printed and written as JSON to `benchmarks/results/`.
@@ -32,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -94,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="also time appends to a PostgreSQL trail (own tables)"
+    )
     args = parser.parse_args(argv)
     runs = 200 if args.quick else 2000
     appends = 100 if args.quick else 1000
@@ -129,11 +134,15 @@ def main(argv: list[str] | None = None) -> int:
 
         checkpointer = Checkpointer(generate_key(), every=100)
         counter = iter(range(10**9))
-        for name, sink in (
+        sinks: list[tuple[str, Any]] = [
             ("append_jsonl_fsync", JsonlSink(directory / "fsync.jsonl")),
             ("append_jsonl", JsonlSink(directory / "plain.jsonl", fsync=False)),
             ("append_sqlite", DatabaseSink(f"sqlite:///{directory / 'trail.db'}")),
-        ):
+        ]
+        if args.postgres:
+            prefix = f"bench_{time.time_ns()}"
+            sinks.append(("append_postgres", DatabaseSink(args.postgres, prefix=prefix)))
+        for name, sink in sinks:
             results[name] = median_us(
                 lambda sink=sink: sink.append(disclosure(next(counter)), checkpointer=checkpointer),
                 appends,
@@ -145,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not report.ok:
                     raise SystemExit(f"the trail should verify: {report.problem}")
                 results["verify_trail_per_record"] = elapsed / report.records
+            if name == "append_postgres":
+                sink.drop()
             sink.close()
 
     for name, value in results.items():
