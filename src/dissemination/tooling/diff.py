@@ -423,13 +423,17 @@ def _decision_change(  # noqa: PLR0917 (private; called once, the six values bel
         # A change of view implies its content; say the content only when the view stays.
         change = f"{before.view.label}: {_content_change(before, after)}"
     representative = tuple(sorted(values, key=repr)[0] for values in cube)
-    sanitised = tuple(
-        sorted(
-            name.removesuffix(" named by sanitise")
-            for name in before.content ^ after.content
-            if name.endswith(" named by sanitise")
-        )
-    ) or ("assessment",)
+    delta = before.content ^ after.content
+    suffix = " named by sanitise"
+    named = sorted(name.removesuffix(suffix) for name in delta if name.endswith(suffix))
+    # A witness `sanitise` names the categories whose change depends on it, and
+    # otherwise one whose showing does not change (so it cannot hide the change).
+    spare = [
+        category
+        for category in space.vocabulary.portion_categories
+        if category not in delta and category != "tearline"
+    ]
+    sanitised = tuple(named) or tuple(spare[:1]) or ("assessment",)
     example = space.witness(space.point(representative), sanitise=sanitised)
     confirmed = _confirm(old, new, example) if example.reachable else None
     return Change(
