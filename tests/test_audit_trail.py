@@ -203,6 +203,26 @@ def test_threads_lose_and_interleave_nothing(sink: TrailSink) -> None:
     assert readers == sorted(f"reader-{w * 100 + i}" for w in range(6) for i in range(25))
 
 
+def test_verifying_while_others_append_sees_a_whole_trail(sink: TrailSink) -> None:
+    checkpointer = Checkpointer(KEY, every=3)
+    done = threading.Event()
+
+    def work() -> None:
+        for index in range(120):
+            sink.append(disclosure(index), checkpointer=checkpointer)
+        done.set()
+
+    writer = threading.Thread(target=work)
+    writer.start()
+    reports = []
+    while not done.is_set():
+        reports.append(verify_trail(sink, public_key=KEY.public_key()))
+    writer.join()
+    reports.append(verify_trail(sink, public_key=KEY.public_key()))
+    assert all(report.ok for report in reports), [r.problem for r in reports if not r.ok]
+    assert reports[-1].records == 120
+
+
 # -- processes ------------------------------------------------------------------------
 
 _WRITER = """

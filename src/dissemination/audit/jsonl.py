@@ -163,7 +163,20 @@ def _read_entries(path: Path) -> Iterator[RawEntry]:
     except OSError as exc:
         raise TrailError(f"cannot read ({_os_problem(exc)})", target=str(path)) from exc
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        # A snapshot: only what was complete when reading began. Appends hold
+        # the exclusive lock while they write, so under the shared lock the
+        # size covers whole lines only; a line appended since is not read
+        # (and a checkpoint read before this can only name records within it).
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        size = os.fstat(handle.fileno()).st_size
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        consumed, number = 0, 0
+        while consumed < size:
+            raw = handle.readline(size - consumed)
+            if not raw:
+                return
+            consumed += len(raw)
+            number += 1
             if not raw.endswith(b"\n"):
                 yield RawEntry(position=number, data=None, torn=True)
                 return
