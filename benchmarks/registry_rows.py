@@ -47,7 +47,7 @@ def run(
     module: Any, items: list[Item], sizes: dict[str, int], note: Callable[[str], None]
 ) -> dict[str, Any]:
     """Register `items` (a slice of the corpus) and look up their subjects."""
-    count = min(len(items), 2_000 if sizes["items"] >= 10_000 else 200)
+    count = min(len(items), 300 if sizes["items"] >= 10_000 else 50)
     sample = [item for item in items if item.subjects][:count]
     rows: dict[str, Any] = {}
     targets = [("sqlite", None)]
@@ -63,7 +63,7 @@ def run(
                 prefix = f"bench_{uuid.uuid4().hex[:8]}_"
                 registry = module.Registry(target, keys=keys, table_prefix=prefix)
                 try:
-                    register_us, lookup_us = _measure(registry, sample, 3)
+                    register_us, lookup_us = _measure(registry, sample, 1)
                 finally:
                     if url is not None:
                         registry.drop()

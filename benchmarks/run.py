@@ -140,7 +140,14 @@ def _child_filter(path: str, reader_json: str) -> None:
     with Path(path).open(encoding="utf-8") as handle:
         count = sum(1 for _ in handle)
     seconds = time.perf_counter() - start
+    # ru_maxrss survives exec on Linux (it keeps the forking parent's peak), so the
+    # process's own high-water mark comes from /proc when there is one.
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                peak_kb = int(line.split()[1])
     print(
         json.dumps(
             {

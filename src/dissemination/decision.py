@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
 
 from dissemination.facts import (
     LABEL_INTEGRITY_FAILED,
@@ -38,6 +39,9 @@ from dissemination.masking import TextMask, plan_masks
 from dissemination.models import Handling, Item, Marking, Principal, Sanitise
 from dissemination.policy import Policy, default_policy
 from dissemination.vocabulary import View, Vocabulary
+
+if TYPE_CHECKING:
+    from dissemination.compiled import CompiledPolicy, ItemPlan, ReaderPlan
 
 __all__ = ["Decision", "LabelCheck", "Reason", "Withheld", "decide"]
 
@@ -210,6 +214,235 @@ def decide(
     label_check: LabelCheck | None = None,
 ) -> Decision:
     """Decide which view of `item` the reader `principal` gets at `now`.
+
+    Never raises for a denial: a reader who may not know of the item gets a
+    decision with `view == View.NONE`. Any fact that cannot be established
+    (unknown vocabulary, unknown handling kind, unverifiable label when the
+    profile requires signed labels) lowers the view, never raises it.
+
+    This is the fast path (`dissemination.compiled`): the same facts as
+    `_decide_reference` derives, found as bits from what the item and the
+    reader contribute (worked out once each), and casbin's answer for a set of
+    facts asked once and kept. A decision on an item without embargoes, under
+    a profile that does not require signed labels, depends on nothing but the
+    reader, the item and the day, so it is kept too (at most `PAIRS_KEPT` per
+    item, for as long as the item lives). It returns exactly the decision
+    `_decide_reference` returns (tests/test_fast_path.py).
+
+    Args:
+        principal: the reader.
+        item: the item.
+        now: the time of the decision, with a time zone (embargoes, vetting expiry).
+        policy: the profile to decide by; the embedded default when None.
+        label_check: when the profile sets `require_signed_labels`, the check
+            that the item's signed label verifies; without one, every item
+            fails that requirement (fail closed).
+
+    Returns:
+        The decision.
+
+    Raises:
+        ValueError: `now` has no time zone (a programming error, not a denial).
+    """
+    if now.utcoffset() is None:  # also None when `now` has no tzinfo
+        raise ValueError("`now` must carry a time zone")
+    if policy is None:
+        policy = default_policy()
+    compiled = policy.compiled
+    reader = compiled.reader(principal, now.date())
+    plan = compiled.item(item, principal, now)
+    decisions = plan.decisions
+    if decisions is None:  # time-dependent item, or signed labels required: never kept
+        return _fresh(compiled, reader, plan, principal, item, now, label_check)
+    decision = decisions.get(reader.serial)
+    if decision is None:
+        decision = _fresh(compiled, reader, plan, principal, item, now, label_check)
+        if len(decisions) >= PAIRS_KEPT:
+            decisions.clear()
+        decisions[reader.serial] = decision
+    return decision
+
+
+PAIRS_KEPT = 64
+"""The most decisions kept per item (one per reader and day); beyond, the item's are dropped."""
+
+
+def _fresh(  # noqa: PLR0917 (private helper of decide)
+    compiled: CompiledPolicy,
+    reader: ReaderPlan,
+    plan: ItemPlan,
+    principal: Principal,
+    item: Item,
+    now: dt.datetime,
+    label_check: LabelCheck | None,
+) -> Decision:
+    """The decision from the plans: the reference's facts as bits, casbin's answer kept."""
+    policy = compiled.policy
+    rank = reader.rank
+    bits = reader.bits | plan.bits
+    organisation = principal.organisation
+    if organisation != plan.originator:
+        bits |= compiled.OUTSIDE
+    if organisation in plan.consents:
+        bits |= compiled.CONSENTED
+    if plan.dynamic:
+        bits |= compiled.dynamic_bits(plan.dynamic, principal, item, now)
+    if compiled.require_signed_labels and not _label_verifies(item, label_check):
+        bits |= compiled.INTEGRITY
+    required = plan.required
+    if required is not None and rank >= required:
+        bits |= compiled.MEETS
+    fails: tuple[str | None, ...] | None = None
+    if plan.markings is None:
+        if plan.has_tearline:
+            bits |= compiled.TEARLINE
+    else:
+        base = reader.bits | (bits & (compiled.OUTSIDE | compiled.CONSENTED)) | compiled.MEETS
+        fails = _marking_fails(compiled, plan, principal, item, now, base, rank)
+        if any(fails[index] is None for index in plan.tearline):
+            bits |= compiled.TEARLINE
+
+    outcome = compiled.outcomes.get(bits)
+    if outcome is None:
+        outcome = _outcome(policy, bits)
+    view = outcome.view
+    if view <= View.POINTER:
+        return Decision(item.id, principal.id, *outcome.tail)
+    key = (view, outcome.obligations, fails, rank if plan.spans else None)
+    content = plan.content.get(key)
+    if content is None:
+        content = plan.content[key] = _content(item, policy, plan, outcome, fails, rank)
+    portions, subjects, conditions, caveats, more_reasons, withheld, masks = content
+    return Decision(
+        item.id,
+        principal.id,
+        view,
+        portions,
+        subjects,
+        conditions,
+        caveats,
+        outcome.obligations,
+        outcome.reasons + more_reasons if more_reasons else outcome.reasons,
+        policy.digest,
+        outcome.facts,
+        withheld,
+        masks,
+    )
+
+
+class _Outcome:
+    """What casbin's answer fixes for one set of facts, kept by `CompiledPolicy.outcomes`.
+
+    Attributes:
+        view: the view.
+        reasons: the binding rows, in the policy's words.
+        obligations: the binding rows' obligations (`refer_to_owner` added at `pointer`).
+        facts: the facts, as `Decision.facts` carries them.
+        tail: at `none` and `pointer`, every field of the decision after the two ids.
+    """
+
+    __slots__ = ("facts", "obligations", "reasons", "tail", "view")
+
+    def __init__(self, policy: Policy, facts: frozenset[str]) -> None:
+        """Ask casbin (through the engine) and name the binding rows."""
+        view = policy.engine.decide_view(facts)
+        binding = policy.binding_rows(facts, view)
+        self.view = view
+        self.facts = facts
+        self.reasons = tuple(Reason(row.rule, policy.words(row.rule)) for row in binding)
+        obligations = tuple(dict.fromkeys(row.obligation for row in binding if row.obligation))
+        if view is View.NONE:
+            obligations = ()
+        elif view is View.POINTER:
+            obligations = obligations or (REFER_TO_OWNER,)
+        self.obligations = obligations
+        template = Decision("", "", view, obligations=obligations, reasons=self.reasons)
+        template = replace(template, policy=policy.digest, facts=facts)
+        self.tail = tuple(getattr(template, name) for name in _FIELDS[2:])
+
+
+_FIELDS = tuple(field.name for field in fields(Decision))
+assert _FIELDS[:2] == ("item_id", "reader_id")  # noqa: S101 (the fast path builds decisions by position)
+
+
+def _outcome(policy: Policy, bits: int) -> _Outcome:
+    compiled = policy.compiled
+    outcome = compiled.outcomes[bits] = _Outcome(policy, compiled.facts.names(bits))
+    return outcome
+
+
+def _marking_fails(  # noqa: PLR0917 (private helper of decide, called once)
+    compiled: CompiledPolicy,
+    plan: ItemPlan,
+    principal: Principal,
+    item: Item,
+    now: dt.datetime,
+    base: int,
+    rank: int,
+) -> tuple[str | None, ...]:
+    """`_Judge.fails` of every portion's, then every subject's, marking, from the plan."""
+    fails: list[str | None] = []
+    for marking in plan.markings or ():
+        if marking is None:
+            fails.append(None)
+        elif rank < marking.min_rank:
+            fails.append("marking.min_vetting")
+        elif (
+            marking.handling
+            and (
+                extra := marking.bits
+                | (
+                    compiled.dynamic_bits(marking.dynamic, principal, item, now)
+                    if marking.dynamic
+                    else 0
+                )
+            )
+            and compiled.caps_added(base, extra)
+        ):
+            fails.append("marking.handling")
+        else:
+            fails.append(None)
+    return tuple(fails)
+
+
+def _content(  # noqa: PLR0917 (private helper of decide, called once)
+    item: Item,
+    policy: Policy,
+    plan: ItemPlan,
+    outcome: _Outcome,
+    fails: tuple[str | None, ...] | None,
+    rank: int,
+) -> tuple[Any, ...]:
+    """What a `gist`, `sanitised` or `full` view shows, by the reference steps."""
+    if fails is None:
+        portion_fails: list[str | None] = [None] * plan.portions
+        subject_fails: list[str | None] = [None] * len(item.subjects)
+    else:
+        portion_fails = list(fails[: plan.portions])
+        subject_fails = list(fails[plan.portions :])
+    template = Decision(item.id, "", outcome.view)
+    done = _with_content(template, item, policy, portion_fails, subject_fails, outcome.obligations)
+    done = _masked(done, item, rank=rank, vocabulary=policy.vocabulary)
+    return (
+        done.portions,
+        done.subjects,
+        done.conditions,
+        done.caveats,
+        done.reasons,
+        done.withheld,
+        done.masks,
+    )
+
+
+def _decide_reference(
+    principal: Principal,
+    item: Item,
+    *,
+    now: dt.datetime,
+    policy: Policy | None = None,
+    label_check: LabelCheck | None = None,
+) -> Decision:
+    """The decision derived step by step, with nothing kept: what `decide` must equal.
 
     Never raises for a denial: a reader who may not know of the item gets a
     decision with `view == View.NONE`. Any fact that cannot be established

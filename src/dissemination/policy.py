@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from dissemination.compiled import CompiledPolicy
 from dissemination.engine import CasbinEngine, parse_condition
 from dissemination.errors import PolicyError
 from dissemination.facts import fact_names
@@ -264,6 +265,8 @@ class Policy:
         self.view_rows = tuple(row for row in self.rows if row.ptype == "p")
         self.content_rows = tuple(row for row in self.rows if row.ptype == "p2")
         self._caps_added: dict[tuple[frozenset[str], frozenset[str]], bool] = {}
+        self.compiled = CompiledPolicy(self)
+        """The fast path's state (`dissemination.compiled`): this policy's alone."""
 
     def __repr__(self) -> str:
         """Name, directory and digest."""
