@@ -140,8 +140,20 @@ def _vocabulary(
                 )
             )
         seen.add(level.casefold())
+    # Go on with the consistent part, so the rows are still checked.
+    cleaned = {
+        **raw,
+        "classifications": {
+            name: needs
+            for name, needs in (raw.get("classifications") or {}).items()
+            if str(needs) in levels
+        },
+        "vetting_levels": list(dict.fromkeys(levels)),
+    }
+    if baseline is not None and str(baseline) not in levels and levels:
+        cleaned["baseline_vetting"] = levels[0]
     try:
-        return Vocabulary.model_validate(raw), words
+        return Vocabulary.model_validate(cleaned), words
     except PydanticValidationError as exc:
         if not any(finding.code == "vocabulary" for finding in findings):
             first = exc.errors(include_url=False, include_input=False)[0]
