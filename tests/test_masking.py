@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -387,9 +388,9 @@ def test_no_withheld_subject_means_no_pattern_is_built(monkeypatch: pytest.Monke
     """The hot path: nothing withheld and no span markers, so no regular expression at all."""
 
     def refuse(*_: object) -> None:
-        raise AssertionError("a mention pattern was built")
+        raise AssertionError("a mention finder was built")
 
-    monkeypatch.setattr("dissemination.masking.mention_pattern", refuse)
+    monkeypatch.setattr("dissemination.masking.mention_finder", refuse)
     item = item_with([{"type": "vehicle", "value": "AB12 CDE"}], "Stop AB12 CDE.")
     decision = decide(FULL_READER, item, now=NOW)
     assert decision.masks == ()
@@ -406,3 +407,47 @@ def test_a_decision_without_masks_still_masks_every_span() -> None:
     """Fail closed: markers with no edits (a decision made by hand) are all masked."""
     assert masked_text((), "portion", "p1", "a [[SC: b]] c") == "a [WITHHELD] c"
     assert masked_text((), "portion", "p1", "plain") == "plain"
+
+
+# -- the needle prefilter skips only texts no form could match -----------------------------------
+
+
+def test_the_skeleton_maps_every_case_insensitive_form_of_an_ascii_letter() -> None:
+    """Every character `re` takes for an ASCII letter or an accent class maps to that letter."""
+    from dissemination.mentions import _ACCENTS, skeleton
+
+    every = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
+    for letter in "abcdefghijklmnopqrstuvwxyz0123456789":
+        for form in {letter, _ACCENTS.get(letter, letter)}:
+            for match in re.finditer(form, every, re.IGNORECASE):
+                assert skeleton(match.group()) == letter, (letter, hex(ord(match.group())))
+
+
+@MASKING
+@given(
+    mention=withheld_mentions(),
+    before=st.text(max_size=30),
+    after=st.text(max_size=30),
+)
+def test_the_prefilter_never_hides_a_match(
+    mention: tuple[dict[str, Any], str, list[str]], before: str, after: str
+) -> None:
+    from dissemination.mentions import mention_finder
+
+    subject, written, _ = mention
+    finder = mention_finder(item_with([subject], "x").subjects[0])
+    text = f"{before}{written}{after}"
+    everything = []
+    for _, pattern in finder.forms:
+        position = 0
+        while (match := pattern.search(text, position)) is not None:
+            everything.append(match.span())
+            position = match.start() + 1
+    assert finder.find(text) == sorted(everything)
+
+
+@given(text=st.text(alphabet=st.characters(max_codepoint=127)))
+def test_the_ascii_skeleton_is_the_general_one(text: str) -> None:
+    from dissemination.mentions import _NOT_ALNUM, _SKELETON, skeleton
+
+    assert skeleton(text) == _NOT_ALNUM.sub("", text.translate(_SKELETON))

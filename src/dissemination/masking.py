@@ -33,11 +33,10 @@ searches per shown text, and no regular expression at all.
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dissemination.mentions import find_mentions, mention_pattern, subject_texts
+from dissemination.mentions import Finder, mention_finder, skeleton, subject_texts
 from dissemination.models import Item
 from dissemination.spans import Span, has_spans, parse_spans
 from dissemination.vocabulary import View, Vocabulary
@@ -171,8 +170,8 @@ _EMPTY_PLAN = MaskPlan()
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 """Fullwidth forms (U+FF01 to U+FF5E) to ASCII, one for one: offsets stay valid."""
 
-Matcher = tuple[re.Pattern[str], str]
-"""A withheld subject's mention pattern and its type (the mask's label)."""
+Matcher = tuple[Finder, str]
+"""A withheld subject's mention finder and its type (the mask's label)."""
 
 
 # -- planning (called by decide) -------------------------------------------------------------
@@ -223,7 +222,7 @@ def plan_masks(
         return _EMPTY_PLAN  # the hot path: no regular expression at all
 
     matchers: list[Matcher] = [
-        (mention_pattern(item.subjects[i]), item.subjects[i].type) for i in withheld
+        (mention_finder(item.subjects[i]), item.subjects[i].type) for i in withheld
     ]
     hidden = _hidden_subjects(item, subjects, matchers)
     masks = []
@@ -246,7 +245,7 @@ def _hidden_subjects(item: Item, shown: Sequence[int], matchers: list[Matcher]) 
     """Shown subjects whose identifier mentions a withheld one (they are withheld too).
 
     Repeated until nothing changes, since a subject withheld this way may in
-    turn be mentioned by another. `matchers` gains the hidden subjects' patterns.
+    turn be mentioned by another. `matchers` gains the hidden subjects' finders.
     """
     remaining = list(shown)
     hidden: list[int] = []
@@ -256,13 +255,11 @@ def _hidden_subjects(item: Item, shown: Sequence[int], matchers: list[Matcher]) 
         for index in list(remaining):
             subject = item.subjects[index]
             if any(
-                pattern.search(text) is not None
-                for text in subject_texts(subject)
-                for pattern, _ in matchers
+                finder.search(text) for text in subject_texts(subject) for finder, _ in matchers
             ):
                 remaining.remove(index)
                 hidden.append(index)
-                matchers.append((mention_pattern(subject), subject.type))
+                matchers.append((mention_finder(subject), subject.type))
                 changed = True
     return tuple(sorted(hidden))
 
@@ -351,9 +348,12 @@ def _mask_text(
             stretches.append((span.start, span.end, ""))
     if matchers:
         display = _Display(text, spans, passes) if spans else None
-        searched = (display.text if display is not None else text).translate(_FULLWIDTH)
-        for pattern, label in matchers:
-            for start, end in find_mentions(pattern, searched):
+        searched = display.text if display is not None else text
+        if not searched.isascii():
+            searched = searched.translate(_FULLWIDTH)
+        searched_skeleton = skeleton(searched)
+        for finder, label in matchers:
+            for start, end in finder.find(searched, searched_skeleton):
                 raw_start, raw_end = display.raw(start, end) if display else (start, end)
                 stretches.append((raw_start, raw_end, label))
     if not stretches:

@@ -43,7 +43,7 @@ from dissemination.errors import IdentifierError
 from dissemination.identifiers import DEFAULT_PHONE_REGION, normalise_value
 from dissemination.models import PassportSubject, PersonSubject, Subject
 
-__all__ = ["find_mentions", "mention_pattern", "subject_texts"]
+__all__ = ["Finder", "mention_finder", "skeleton", "subject_texts"]
 
 # -- building blocks -----------------------------------------------------------------
 
@@ -131,6 +131,54 @@ def _accent_classes() -> dict[str, str]:
 _ACCENTS = _accent_classes()
 
 
+def _skeleton_table() -> dict[int, str]:
+    """The `str.translate` table of `skeleton`.
+
+    It maps every character a case-insensitive search takes for an ASCII
+    letter to that letter: both cases, the accented Latin forms `_word`
+    accepts, fullwidth forms, and the four others Python's `re` equates with
+    an ASCII letter (U+0130, U+0131, U+017F, U+212A; tests check the list).
+    """
+    table: dict[int, str] = {}
+    for base, members in _ACCENTS.items():
+        for char in members.strip("[]"):
+            for form in (char, char.upper(), char.lower()):
+                if len(form) == 1:
+                    table[ord(form)] = base
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = chr(code).lower()
+    for code in range(0xFF01, 0xFF5F):  # fullwidth ASCII
+        table[code] = chr(code - 0xFEE0).lower()
+    # Characters whose lower case is one of those (the Kelvin and Angstrom signs...).
+    for block in (range(0x80, 0x250), range(0x1E00, 0x1F00), range(0x2100, 0x2150)):
+        for code in block:
+            lower = chr(code).lower()
+            if len(lower) == 1 and ord(lower) in table and code not in table:
+                table[code] = table[ord(lower)]
+    table.update({0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"})
+    return table
+
+
+_SKELETON = _skeleton_table()
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_ASCII_NOT_ALNUM = bytes(code for code in range(128) if not chr(code).isalnum())
+
+
+def skeleton(text: str) -> str:
+    """A text's letters and digits, ASCII letters folded to lower case: the needle search space.
+
+    Args:
+        text: any text.
+
+    Returns:
+        The text with every character that is not a letter or digit removed,
+        and every form of an ASCII letter written as that letter.
+    """
+    if text.isascii():  # the common case, at C speed: bytes lower-cased, others deleted
+        return text.encode("ascii").lower().translate(None, _ASCII_NOT_ALNUM).decode("ascii")
+    return _NOT_ALNUM.sub("", text.translate(_SKELETON))
+
+
 def _fold_letter(char: str) -> str:
     """The ASCII base of a Latin letter (`é` is `e`), or the letter itself."""
     base = unicodedata.normalize("NFKD", char)[0]
@@ -190,57 +238,71 @@ def _alnum_upper(value: str) -> str:
 # -- one pattern per subject type ------------------------------------------------------
 
 
-def _compact_pattern(compact: str, literal: str) -> str:
-    if not compact:  # no letters or digits at all: the literal text, as written
-        return re.escape(literal)
-    return _BEFORE + _compact(compact) + _AFTER
+Form = tuple[str, str]
+"""A regular expression and its needle: text whose `skeleton` every match contains."""
 
 
-def _vehicle(value: str) -> str:
+def _literal(value: str) -> Form:
+    """A value with no letter or digit: the text as written, always searched."""
+    return re.escape(value), ""
+
+
+def _longest(words: Iterable[str]) -> str:
+    return max(words, key=lambda word: len(skeleton(word)), default="")
+
+
+def _compact_pattern(compact: str, literal: str) -> Form:
+    if not compact:
+        return _literal(literal)
+    return _BEFORE + _compact(compact) + _AFTER, compact
+
+
+def _vehicle(value: str) -> Form:
     return _compact_pattern(_canonical("vehicle", value) or _alnum_upper(value), value)
 
 
-def _container(value: str) -> str:
+def _container(value: str) -> Form:
     return _compact_pattern(_canonical("container", value) or _alnum_upper(value), value)
 
 
-def _passport(country: str, value: str) -> str:
+def _passport(country: str, value: str) -> Form:
     canonical = _canonical("passport", value, country=country)
     number = canonical.partition(":")[2] if canonical else _alnum_upper(value)
     if not number:
-        return re.escape(value)
+        return _literal(value)
     # The issuing country may be written against the number: `GBR123456789`.
-    return f"{_BEFORE}(?:{re.escape(country)}{_SEP})?{_compact(number)}{_AFTER}"
+    return f"{_BEFORE}(?:{re.escape(country)}{_SEP})?{_compact(number)}{_AFTER}", number
 
 
-def _vessel(value: str) -> str:
+def _vessel(value: str) -> Form:
     canonical = _canonical("vessel", value)
     if canonical is not None:
         digits = canonical.removeprefix("IMO")
         prefix = r"(?:IMO[\s:.#\-]{0,3}(?:no\.?|number)?[\s:.#\-]{0,3})?"
-        return _BEFORE + prefix + _compact(digits) + _AFTER
+        return _BEFORE + prefix + _compact(digits) + _AFTER, digits
     words = _tokens(value)
     if len(words) > 1 and words[0].lower() in _VESSEL_PREFIXES:
         words = words[1:]
     if not any(char.isalnum() for char in "".join(words)):
-        return re.escape(value)
+        return _literal(value)
     prefixes = _alternation(re.escape(prefix).replace("/", "/?") for prefix in _VESSEL_PREFIXES)
     name = _WORD_SEP.join(_word(word) for word in words)
-    return f"{_BEFORE}(?:{prefixes}\\.?{_WORD_SEP})?{name}{_AFTER}"
+    return f"{_BEFORE}(?:{prefixes}\\.?{_WORD_SEP})?{name}{_AFTER}", _longest(words)
 
 
-def _phone(value: str) -> str:
+def _phone(value: str) -> Form:
     canonical = _canonical("phone", value) or value
     try:
         number = phonenumbers.parse(canonical, DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not number.country_code:
-        digits = [char for char in value if char.isdigit()]
+        digits = "".join(char for char in value if char.isdigit())
         if not digits:
-            return re.escape(value)
-        return _BEFORE + r"\+?" + _PHONE_SEP + _compact(digits, _PHONE_SEP) + r"(?!\d)"
-    significant = _compact(phonenumbers.national_significant_number(number), _PHONE_SEP)
+            return _literal(value)
+        return _BEFORE + r"\+?" + _PHONE_SEP + _compact(digits, _PHONE_SEP) + r"(?!\d)", digits
+    national = phonenumbers.national_significant_number(number)
+    significant = _compact(national, _PHONE_SEP)
     country = _compact(str(number.country_code), _PHONE_SEP)
     forms = [
         # +44 7700 900123, 0044 7700 900123, 011 44 ..., +44 (0)7700 900123
@@ -252,16 +314,16 @@ def _phone(value: str) -> str:
     national_prefix = metadata.national_prefix if metadata is not None else None
     if national_prefix:  # 07700 900123, (07700) 900123
         forms.append(rf"\(?{_compact(national_prefix, _PHONE_SEP)}{_PHONE_SEP}{significant}")
-    return _BEFORE + _alternation(forms) + r"(?!\d)"
+    return _BEFORE + _alternation(forms) + r"(?!\d)", national
 
 
-def _email(value: str) -> str:
+def _email(value: str) -> Form:
     written = unicodedata.normalize("NFKC", value).strip().lower()
     canonical = _canonical("email", value) or written
     local, _, domain = canonical.rpartition("@")
     domains = {domain, written.rpartition("@")[2].rstrip(".")}
     if not local or not all(domains):
-        return re.escape(value)
+        return _literal(value)
     at = r"(?:\s*@\s*|\s*[\[(<{]\s*at\s*[\])>}]\s*|\s+at\s+)"
     dot = r"(?:\.|\s*[\[(<{]\s*dot\s*[\])>}]\s*|\s+dot\s+)"
 
@@ -270,30 +332,31 @@ def _email(value: str) -> str:
 
     before = r"(?<![\w.!#$%&'*+/=?^`{|}~\-])"
     after = r"(?![\w\-]|\.[\w\-])"
-    return before + dotted(local) + at + _alternation(dotted(d) for d in domains) + after
+    return before + dotted(local) + at + _alternation(dotted(d) for d in domains) + after, local
 
 
-def _organisation(value: str) -> str:
+def _organisation(value: str) -> Form:
     words = _tokens(value)
     core = list(words)
     while len(core) > 1 and core[-1].lower().rstrip(".") in _LEGAL_SUFFIXES:
         core.pop()
     if not any(char.isalnum() for char in "".join(core)):
-        return re.escape(value)
+        return _literal(value)
     parts = [r"(?:&|and)" if word.lower() in {"&", "and"} else _word(word) for word in core]
     suffixes = _alternation(
         re.escape(suffix).replace(r"\.", r"\.?") for suffix in sorted(_LEGAL_SUFFIXES)
     )
     optional_suffix = f"(?:{_WORD_SEP}{suffixes}\\.?){{0,2}}"
-    return _BEFORE + _WORD_SEP.join(parts) + optional_suffix + _AFTER
+    needle = _longest(word for word in core if word.lower() not in {"&", "and"})
+    return _BEFORE + _WORD_SEP.join(parts) + optional_suffix + _AFTER, needle
 
 
-def _other(value: str) -> str:
+def _other(value: str) -> Form:
     words = _tokens(value) or [value]
     pattern = r"[\s,]+".join(re.escape(word) for word in words)
     before = _BEFORE if value[:1].isalnum() else ""
     after = _AFTER if value[-1:].isalnum() else ""
-    return before + pattern + after
+    return before + pattern + after, _longest(words)
 
 
 def _name_parts(name: str) -> tuple[list[str], list[str]]:
@@ -314,11 +377,11 @@ def _name_parts(name: str) -> tuple[list[str], list[str]]:
     return words[:-1], words[-1:]
 
 
-def _person_name(name: str) -> str:
+def _person_name(name: str) -> Form:
     forenames, surname = _name_parts(name)
     core = _WORD_SEP.join(_word(word) for word in surname)
     if not forenames:
-        return _BEFORE + core + _AFTER
+        return _BEFORE + core + _AFTER, " ".join(surname)
     initials = {
         _fold_letter(word[0]).upper() for word in forenames if word[0].isalpha()
     }  # J. Smith, J.P. SMITH
@@ -330,13 +393,14 @@ def _person_name(name: str) -> str:
     count = len(forenames) + 1
     # Forenames (or initials) before the surname, forenames after it (`SMITH, John`);
     # the surname alone matches too (no repetitions).
-    return (
+    pattern = (
         f"{_BEFORE}(?:{forename}{_WORD_SEP}){{0,{count}}}{core}"
         f"(?:{_WORD_SEP}{forename_words}){{0,{count}}}{_AFTER}"
     )
+    return pattern, " ".join(surname)
 
 
-def _date_of_birth(born: dt.date) -> str:
+def _date_of_birth(born: dt.date) -> Form:
     day = f"0?{born.day}" if born.day < 10 else str(born.day)
     month = f"0?{born.month}" if born.month < 10 else str(born.month)
     year = str(born.year)
@@ -357,38 +421,119 @@ def _date_of_birth(born: dt.date) -> str:
         # February 29, 1980
         f"{month_word}[\\s\\-]+{day}{ordinal},?\\s+{year}",
     ]
-    return r"(?<!\d)" + _alternation(forms) + r"(?!\d)"
+    return r"(?<!\d)" + _alternation(forms) + r"(?!\d)", short_year  # in every form
 
 
 # -- the public functions ----------------------------------------------------------------
 
 
+class Finder:
+    """Finds the mentions of one subject: a regular expression per form, each behind a needle.
+
+    A form's regular expression runs on a text only when the text's `skeleton`
+    contains the form's needle (every match contains it, so skipping loses
+    nothing); most texts name few of the withheld subjects, and a substring
+    test is far cheaper than a case-insensitive scan.
+    """
+
+    __slots__ = ("forms",)
+
+    def __init__(self, forms: Iterable[Form]) -> None:
+        """Compile the forms.
+
+        Args:
+            forms: (regular expression, needle source) pairs.
+        """
+        self.forms = tuple(
+            (_needle(needle), re.compile(source, re.IGNORECASE)) for source, needle in forms
+        )
+
+    def find(self, text: str, text_skeleton: str | None = None) -> list[tuple[int, int]]:
+        """Every stretch of `text` a form matches, overlaps included, in order of start.
+
+        After each match, every position inside it is tried too, so a mention
+        that starts inside another is found (the caller merges the stretches);
+        the search then goes on from the end of the match.
+
+        Args:
+            text: free text.
+            text_skeleton: `skeleton(text)`, when the caller has it already.
+
+        Returns:
+            (start, end) offsets.
+        """
+        if text_skeleton is None:
+            text_skeleton = skeleton(text)
+        found: list[tuple[int, int]] = []
+        for needle, pattern in self.forms:
+            if needle not in text_skeleton:
+                continue
+            search, anchored = pattern.search, pattern.match
+            position = 0
+            while (match := search(text, position)) is not None:
+                start, end = match.span()
+                found.append((start, end))
+                inside = start + 1
+                while inside < end:  # a mention starting inside this one
+                    if (overlap := anchored(text, inside)) is not None:
+                        found.append(overlap.span())
+                        end = max(end, overlap.end())
+                    inside += 1
+                position = max(end, start + 1)
+        found.sort()
+        return found
+
+    def search(self, text: str) -> bool:
+        """Whether `text` mentions the subject at all.
+
+        Args:
+            text: free text.
+
+        Returns:
+            True when any form matches.
+        """
+        text_skeleton = skeleton(text)
+        return any(
+            needle in text_skeleton and pattern.search(text) is not None
+            for needle, pattern in self.forms
+        )
+
+
+def _needle(source: str) -> str:
+    """The skeleton of a needle source; empty (always search) unless it is plain ASCII.
+
+    Only ASCII letters and digits have every form the case-insensitive search
+    accepts mapped by `_SKELETON`; for any other letter, skip no text.
+    """
+    needle = skeleton(source)
+    return needle if needle.isascii() else ""
+
+
 @functools.lru_cache(maxsize=4096)
-def _compiled(key: tuple[str, str, str, str]) -> re.Pattern[str]:
+def _finder(key: tuple[str, str, str, str]) -> Finder:
     subject_type, value, country, born = key
     match subject_type:
         case "vehicle":
-            source = _vehicle(value)
+            forms = [_vehicle(value)]
         case "container":
-            source = _container(value)
+            forms = [_container(value)]
         case "vessel":
-            source = _vessel(value)
+            forms = [_vessel(value)]
         case "phone":
-            source = _phone(value)
+            forms = [_phone(value)]
         case "email":
-            source = _email(value)
+            forms = [_email(value)]
         case "passport":
-            source = _passport(country, value)
+            forms = [_passport(country, value)]
         case "organisation":
-            source = _organisation(value)
+            forms = [_organisation(value)]
         case "person":
             forms = [_person_name(value)]
             if born:
                 forms.append(_date_of_birth(dt.date.fromisoformat(born)))
-            source = "|".join(f"(?:{form})" for form in forms)
         case _:
-            source = _other(value)
-    return re.compile(source, re.IGNORECASE)
+            forms = [_other(value)]
+    return Finder(forms)
 
 
 def _key(subject: Subject) -> tuple[str, str, str, str]:
@@ -400,41 +545,16 @@ def _key(subject: Subject) -> tuple[str, str, str, str]:
     return (subject.type, subject.value, "", "")
 
 
-def mention_pattern(subject: Subject) -> re.Pattern[str]:
-    """The pattern that finds mentions of a subject in free text.
+def mention_finder(subject: Subject) -> Finder:
+    """The finder of a subject's mentions in free text.
 
     Args:
         subject: a subject of an item.
 
     Returns:
-        A compiled, case-insensitive pattern (cached per identifier).
+        Its finder (built once per identifier, then cached).
     """
-    return _compiled(_key(subject))
-
-
-def find_mentions(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
-    """Every stretch of `text` that a mention pattern matches, overlaps included.
-
-    The search restarts one character after the start of each match, so a
-    mention that overlaps another (or starts inside it) is found too; the
-    caller merges the stretches.
-
-    Args:
-        pattern: from `mention_pattern`.
-        text: free text.
-
-    Returns:
-        (start, end) offsets, in order of start.
-    """
-    found: list[tuple[int, int]] = []
-    search = pattern.search
-    position = 0
-    while (match := search(text, position)) is not None:
-        start, end = match.span()
-        if end > start:
-            found.append((start, end))
-        position = start + 1
-    return found
+    return _finder(_key(subject))
 
 
 def subject_texts(subject: Subject) -> tuple[str, ...]:
