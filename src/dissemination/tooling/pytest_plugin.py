@@ -69,7 +69,7 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> PolicyCase
         A collector for a policy case file, else None.
     """
     if file_path.name.endswith(CASE_SUFFIX):
-        return PolicyCaseFile.from_parent(parent, path=file_path)  # type: ignore[no-any-return]
+        return PolicyCaseFile.from_parent(parent, path=file_path)
     return None
 
 
