@@ -359,7 +359,7 @@ class Registry:
             "registered": now,
             "updated": now,
         }
-        if insert_ignore(connection, items, [row]):
+        if insert_ignore(connection, items, row):
             return
         connection.execute(
             update(items)
@@ -402,7 +402,7 @@ class Registry:
             "positions": text,
             "linked": now,
         }
-        if insert_ignore(connection, links, [row]):
+        if insert_ignore(connection, links, row):
             self._event(connection, digest, at=now, action="link", actor=actor, item_id=item_id)
             return
         connection.execute(
@@ -426,7 +426,7 @@ class Registry:
             "since": now,
             "expires": self._expiry(now),
         }
-        if insert_ignore(connection, claims, [row]):
+        if insert_ignore(connection, claims, row):
             self._event(
                 connection,
                 digest,

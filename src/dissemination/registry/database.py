@@ -385,26 +385,24 @@ def run(
             raise
 
 
-def insert_ignore(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
-    """Insert rows, skipping any whose primary key exists: `ON CONFLICT DO NOTHING`.
+def insert_ignore(connection: Connection, table: Table, row: dict[str, Any]) -> bool:
+    """Insert one row unless its primary key exists: `ON CONFLICT DO NOTHING`.
+
+    Whether the row went in is read from `RETURNING`, not from a row count
+    (drivers report batched row counts differently).
 
     Args:
         connection: the transaction's connection.
         table: the table.
-        rows: the rows.
+        row: the row.
 
     Returns:
-        How many rows were inserted.
+        True when the row was inserted, False when one with its key was there.
     """
-    if not rows:
-        return 0
-    insert = (
-        postgresql.insert(table)
-        if connection.dialect.name == "postgresql"
-        else sqlite.insert(table)
-    )
-    result = connection.execute(insert.on_conflict_do_nothing(), rows)
-    return int(result.rowcount)
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    key = next(iter(table.primary_key.columns))
+    statement = dialect.insert(table).values(row).on_conflict_do_nothing().returning(key)
+    return connection.execute(statement).first() is not None
 
 
 def advisory_lock(connection: Connection, name: str) -> None:

@@ -137,7 +137,7 @@ class KeyRing:
 
 def _secret(text: str, *, key_id: str, where: str) -> bytes:
     try:
-        secret = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        secret = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise RegistryKeyError(f"key `{key_id}` is not URL-safe base64", target=where) from None
     if len(secret) < MIN_SECRET_BYTES:
@@ -265,9 +265,9 @@ def chain_matches(ring: KeyRing, recorded: Sequence[tuple[str, str]]) -> int:
     for position, (key_id, check) in enumerate(recorded):
         if position >= len(ring.keys) or ring.keys[position].id != key_id:
             expected = ", ".join(f"`{kid}`" for kid, _ in recorded)
+            given = ", ".join(f"`{kid}`" for kid in ring.ids) or "none"
             raise RegistryKeyError(
-                f"the registry is keyed with {expected}, oldest first; the keys given are "
-                + (", ".join(f"`{kid}`" for kid in ring.ids) or "none"),
+                f"the registry is keyed with {expected} (oldest first), the keys given are {given}",
                 target=ring.source,
             )
         if not hmac.compare_digest(ring.keys[position].check, check):

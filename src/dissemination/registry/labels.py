@@ -5,11 +5,15 @@ A lookup must decide each reader's view of every item linked to a subject, and
 decision reads (classification, required vetting, originator, owner, handling,
 grading, consents, the category and marking of every portion, the type and
 marking of every subject) and nothing it does not. Portion texts and the title
-become `-`; subject values, names, dates of birth and passport countries are
-blanked; portion and subject ids become positions (an id could be written from
-the content). The view, the shown portions (by position) and subjects, and the
-reasons `decide` gives for the label equal those it gives for the item: a
-property test holds the registry to that.
+become `-`; subject values and names become `blank0001`, `blank0002`, ...;
+dates of birth and passport countries are dropped; portion and subject ids
+become positions (an id could be written from the content). The view, the
+conditions and obligations `decide` gives for the label equal those it gives
+for the item, and so do the shown subjects and the reasons, except what
+`dissemination.masking` adds from the content (a shown subject hidden because
+its text names a withheld one): a property test holds the registry to that.
+A lookup is asked by someone who already names the subject, so such masking,
+which protects the *other* subject's text, has nothing to protect there.
 
 The registry therefore stores neither content nor identifiers in clear, and
 needs no decryption key to answer a lookup.
@@ -33,14 +37,22 @@ BLANK: Final = "-"
 _NO_COUNTRY: Final = "XXX"
 
 
+def _placeholder(index: int) -> str:
+    # One per position, none a part of another: blanked subjects never
+    # "mention" each other (`dissemination.masking` hides a shown subject
+    # whose text names a withheld one).
+    return f"blank{index + 1:04d}"
+
+
 def _blank_subject(
-    subject: ValueSubject | PersonSubject | PassportSubject,
+    index: int, subject: ValueSubject | PersonSubject | PassportSubject
 ) -> ValueSubject | PersonSubject | PassportSubject:
+    blank = _placeholder(index)
     if isinstance(subject, PersonSubject):
-        return subject.model_copy(update={"id": None, "name": BLANK, "date_of_birth": None})
+        return subject.model_copy(update={"id": None, "name": blank, "date_of_birth": None})
     if isinstance(subject, PassportSubject):
-        return subject.model_copy(update={"id": None, "country": _NO_COUNTRY, "value": BLANK})
-    return subject.model_copy(update={"id": None, "value": BLANK})
+        return subject.model_copy(update={"id": None, "country": _NO_COUNTRY, "value": blank})
+    return subject.model_copy(update={"id": None, "value": blank})
 
 
 def _blank_portion(index: int, portion: Portion) -> Portion:
@@ -59,7 +71,9 @@ def item_label(item: Item) -> Item:
     return item.model_copy(
         update={
             "title": BLANK,
-            "subjects": tuple(_blank_subject(subject) for subject in item.subjects),
+            "subjects": tuple(
+                _blank_subject(index, subject) for index, subject in enumerate(item.subjects)
+            ),
             "portions": tuple(
                 _blank_portion(index, portion) for index, portion in enumerate(item.portions)
             ),
