@@ -7,7 +7,9 @@ The public API is what this module exports; everything else is internal.
     >>> decision = decide(reader, item, now=dt.datetime.now(dt.UTC))  # doctest: +SKIP
 """
 
-from dissemination.audit import DisclosureTrail, open_trail
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from dissemination.bulk import filter
 from dissemination.decision import Decision, LabelCheck, Reason, Withheld, decide
 from dissemination.errors import (
@@ -23,16 +25,6 @@ from dissemination.errors import (
     TrailError,
     UnknownTermError,
 )
-from dissemination.identifiers import NormalisedIdentifier, normalise, normalise_value
-from dissemination.integrity import (
-    LabelVerifier,
-    TrustStore,
-    generate_key,
-    load_private_key,
-    load_trust_store,
-    sign_label,
-    verify_label,
-)
 from dissemination.loading import (
     iter_items,
     load_item,
@@ -44,14 +36,65 @@ from dissemination.loading import (
 from dissemination.models import Item, LabelSignature, Principal
 from dissemination.policy import DEFAULT_POLICY_DIR, Policy, default_policy, load_policy
 from dissemination.redaction import banner, render, render_item, render_text
-from dissemination.registry import LookupAnswer, Registration, Registry
-from dissemination.tooling.cases import load_case_file
-from dissemination.tooling.coverage import measure_coverage
-from dissemination.tooling.diff import diff_policies
-from dissemination.tooling.lint import lint_policy
-from dissemination.tooling.runner import run_cases
-from dissemination.tooling.whocansee import what_can_see, who_can_see
 from dissemination.vocabulary import View, Vocabulary
+
+if TYPE_CHECKING:  # imported on first use (below), so `import dissemination` stays quick
+    from dissemination.audit import DisclosureTrail, open_trail
+    from dissemination.identifiers import NormalisedIdentifier, normalise, normalise_value
+    from dissemination.integrity import (
+        LabelVerifier,
+        TrustStore,
+        generate_key,
+        load_private_key,
+        load_trust_store,
+        sign_label,
+        verify_label,
+    )
+    from dissemination.registry import LookupAnswer, Registration, Registry
+    from dissemination.tooling.cases import load_case_file
+    from dissemination.tooling.coverage import measure_coverage
+    from dissemination.tooling.diff import diff_policies
+    from dissemination.tooling.lint import lint_policy
+    from dissemination.tooling.runner import run_cases
+    from dissemination.tooling.whocansee import what_can_see, who_can_see
+
+_LAZY = {
+    "DisclosureTrail": "dissemination.audit",
+    "open_trail": "dissemination.audit",
+    "NormalisedIdentifier": "dissemination.identifiers",
+    "normalise": "dissemination.identifiers",
+    "normalise_value": "dissemination.identifiers",
+    "LabelVerifier": "dissemination.integrity",
+    "TrustStore": "dissemination.integrity",
+    "generate_key": "dissemination.integrity",
+    "load_private_key": "dissemination.integrity",
+    "load_trust_store": "dissemination.integrity",
+    "sign_label": "dissemination.integrity",
+    "verify_label": "dissemination.integrity",
+    "LookupAnswer": "dissemination.registry",
+    "Registration": "dissemination.registry",
+    "Registry": "dissemination.registry",
+    "load_case_file": "dissemination.tooling.cases",
+    "measure_coverage": "dissemination.tooling.coverage",
+    "diff_policies": "dissemination.tooling.diff",
+    "lint_policy": "dissemination.tooling.lint",
+    "run_cases": "dissemination.tooling.runner",
+    "what_can_see": "dissemination.tooling.whocansee",
+    "who_can_see": "dissemination.tooling.whocansee",
+}
+"""Public names whose modules pull in heavy dependencies (SQLAlchemy, cryptography,
+phonenumbers): imported on first use, so deciding and rendering start fast."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily exported name on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module `dissemination` has no attribute `{name}`")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_POLICY_DIR",

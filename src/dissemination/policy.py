@@ -131,10 +131,14 @@ def _read_text(path: Path) -> str:
         ) from exc
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML has it (the same documents, a fifth of the start-up time)."""
+
+
 def _read_profile(path: Path) -> _ProfileFile:
     text = _read_text(path)
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
