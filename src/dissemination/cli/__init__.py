@@ -16,6 +16,7 @@ from dissemination.cli._common import DisseminationGroup
 from dissemination.cli.audit import audit
 from dissemination.cli.core import demo, filter_command, schema, view
 from dissemination.cli.integrity import keys, sign, verify
+from dissemination.cli.registry import registry
 from dissemination.cli.tooling import (
     diff,
     explain_command,
@@ -42,6 +43,7 @@ main.add_command(keys)
 main.add_command(sign)
 main.add_command(verify)
 main.add_command(audit)
+main.add_command(registry)
 main.add_command(test)
 main.add_command(lint)
 main.add_command(diff)

@@ -209,9 +209,8 @@ class Registry:
     def _digest(self, identifier: NormalisedIdentifier, depth: int) -> str:
         return self._keys.digest(identifier, depth=depth)
 
-    @property
-    def _key_id(self) -> str:
-        return self._keys.ids[-1]
+    def _key_id(self, depth: int) -> str:
+        return self._keys.ids[depth - 1]
 
     # -- reading rows --------------------------------------------------------------
 
@@ -318,6 +317,7 @@ class Registry:
 
         def work(connection: Connection) -> tuple[Registration, ...]:
             depth = self._depth(connection)
+            key_id = self._key_id(depth)
             groups: dict[str, list[int]] = {}
             for index, identifier in enumerate(identifiers):
                 groups.setdefault(self._digest(identifier, depth), []).append(index)
@@ -325,8 +325,12 @@ class Registry:
             self._unlink_stale(connection, item.id, set(groups), now, actor)
             outcomes: dict[str, tuple[str, Claim, tuple[str, ...]]] = {}
             for digest in sorted(groups):  # one lock order for every writer (PostgreSQL)
-                self._link(connection, digest, item.id, groups[digest], now=now, actor=actor)
-                outcome, claim = self._claim_for(connection, digest, item, now, actor)
+                self._link(
+                    connection, digest, item.id, groups[digest], now=now, actor=actor, key_id=key_id
+                )
+                outcome, claim = self._claim_for(
+                    connection, digest, item, now=now, actor=actor, key_id=key_id
+                )
                 outcomes[digest] = (outcome, claim, self._linked_ids(connection, digest))
             results = []
             for digest, positions in groups.items():
@@ -392,13 +396,14 @@ class Registry:
         *,
         now: dt.datetime,
         actor: str,
+        key_id: str,
     ) -> None:
         links = self._tables.links
         text = ",".join(str(position) for position in positions)
         row = {
             "digest": digest,
             "item_id": item_id,
-            "key_id": self._key_id,
+            "key_id": key_id,
             "positions": text,
             "linked": now,
         }
@@ -412,13 +417,20 @@ class Registry:
         )
 
     def _claim_for(
-        self, connection: Connection, digest: str, item: Item, now: dt.datetime, actor: str
+        self,
+        connection: Connection,
+        digest: str,
+        item: Item,
+        *,
+        now: dt.datetime,
+        actor: str,
+        key_id: str,
     ) -> tuple[str, Claim]:
         claims = self._tables.claims
         owner = item.owner
         row = {
             "digest": digest,
-            "key_id": self._key_id,
+            "key_id": key_id,
             "owner_organisation": owner.organisation,
             "owner_unit": owner.unit,
             "owner_contact": owner.contact,

@@ -1,0 +1,395 @@
+"""`dissemination registry ...`: the ownership registry from the command line.
+
+Every command takes `--db URL` (default: `$DISSEMINATION_REGISTRY_URL`, else
+the SQLite file `~/.local/share/dissemination/registry.sqlite`) and
+`--key-file FILE` (default: `$DISSEMINATION_REGISTRY_KEY_FILE`, else the keys
+in `$DISSEMINATION_REGISTRY_KEY`), and prints JSON with `--format json`.
+Bad input (a malformed identifier, an unreachable database, a missing or
+wrong key) is one line on standard error and exit code 2, with nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dissemination.cli._common import (
+    DisseminationGroup,
+    now_option,
+    parse_now,
+    policy_option,
+    resolve_policy,
+)
+from dissemination.errors import IdentifierError
+from dissemination.identifiers import (
+    IDENTIFIER_TYPES,
+    NormalisedIdentifier,
+    normalise,
+    normalise_value,
+)
+from dissemination.loading import iter_items, load_principal
+from dissemination.models import Item, Owner
+from dissemination.registry import DEFAULT_CLAIM_PERIOD, Registry, generate_key, load_keys
+
+__all__ = ["registry"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _registry_options(function: F) -> F:
+    """`--db`, `--key-file`, `--claim-days`, `--format`: shared by every registry command."""
+    function = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["json", "text"]),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )(function)
+    function = click.option(
+        "--claim-days",
+        type=click.IntRange(min=1),
+        default=DEFAULT_CLAIM_PERIOD.days,
+        show_default=True,
+        help="How long a claim holds unless renewed.",
+    )(function)
+    function = click.option(
+        "--key-file",
+        type=click.Path(path_type=Path),
+        default=None,
+        metavar="FILE",
+        help="Blind-index keys, `ID:SECRET` per line, oldest first "
+        "(default: $DISSEMINATION_REGISTRY_KEY_FILE, else $DISSEMINATION_REGISTRY_KEY).",
+    )(function)
+    return click.option(
+        "--db",
+        "url",
+        default=None,
+        metavar="URL",
+        help="Registry database: sqlite:///FILE or postgresql+psycopg://... "
+        "(default: $DISSEMINATION_REGISTRY_URL, else "
+        "~/.local/share/dissemination/registry.sqlite).",
+    )(function)
+
+
+def _subject_arguments(function: F) -> F:
+    """`TYPE VALUE [--country C] [--born DATE]`: the subject a command is about."""
+    function = click.option(
+        "--born", default=None, metavar="DATE", help="A person's date of birth (YYYY-MM-DD)."
+    )(function)
+    function = click.option(
+        "--country", default=None, metavar="ISO3", help="A passport's issuing country (GBR)."
+    )(function)
+    function = click.argument("value")(function)
+    return click.argument("subject_type", metavar="TYPE", type=click.Choice(IDENTIFIER_TYPES))(
+        function
+    )
+
+
+def _open(url: str | None, key_file: Path | None, claim_days: int) -> Registry:
+    return Registry(url, keys=load_keys(key_file), claim_period=dt.timedelta(days=claim_days))
+
+
+def _identifier(
+    subject_type: str, value: str, country: str | None, born: str | None
+) -> NormalisedIdentifier:
+    return normalise_value(subject_type, value, country=country, date_of_birth=born)
+
+
+def _emit(fmt: str, data: Any, lines: list[str]) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(lines))
+
+
+def _owner_text(owner: dict[str, str] | None) -> str:
+    if owner is None:
+        return "nobody"
+    return f"{owner['organisation']}, {owner['unit']} <{owner['contact']}>"
+
+
+@click.group(cls=DisseminationGroup)
+def registry() -> None:
+    """The ownership registry: who owns intelligence on a subject."""
+
+
+@registry.command()
+@click.argument(
+    "item_paths", metavar="ITEM...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option("--actor", default="ingest", show_default=True, help="Who registers (recorded).")
+@_registry_options
+@policy_option
+@now_option
+def register(
+    *,
+    item_paths: tuple[Path, ...],
+    actor: str,
+    url: str | None,
+    key_file: Path | None,
+    claim_days: int,
+    fmt: str,
+    policy_dir: Path | None,
+    now_text: str | None,
+) -> None:
+    """Register ITEMs (files, directories or JSON Lines): link their subjects, claim the unowned.
+
+    Every item and identifier is checked before anything is written.
+    """
+    now = parse_now(now_text)
+    policy = resolve_policy(policy_dir)
+    items: list[Item] = [item for path in item_paths for item in iter_items(path, policy=policy)]
+    for item in items:
+        for index, subject in enumerate(item.subjects):
+            try:
+                normalise(subject)
+            except IdentifierError as error:
+                raise IdentifierError(
+                    subject_type=error.subject_type,
+                    problem=error.problem,
+                    field=f"subjects.{index}",
+                    source=f"item `{item.id}`",
+                ) from None
+    with _open(url, key_file, claim_days) as opened:
+        results = [(item.id, opened.register(item, now=now, actor=actor)) for item in items]
+    data = [
+        {"item": item_id, "subjects": [r.to_json() for r in registrations]}
+        for item_id, registrations in results
+    ]
+    lines = []
+    for item_id, registrations in results:
+        for r in registrations:
+            owner = _owner_text(r.claim.to_json()["owner"])
+            if r.outcome == "new":
+                lines.append(f"{item_id} {r.subject} ({r.type}): new, owned by {owner}")
+            else:
+                others = ", ".join(i for i in r.items if i != item_id) or "none"
+                lines.append(
+                    f"{item_id} {r.subject} ({r.type}): already owned by {owner} since "
+                    f"{r.claim.to_json()['since']} (other items: {others})"
+                )
+    _emit(fmt, data, lines)
+
+
+@registry.command()
+@_subject_arguments
+@click.option(
+    "--as",
+    "reader_path",
+    required=True,
+    metavar="READER",
+    type=click.Path(path_type=Path),
+    help="The reader (principal) file.",
+)
+@_registry_options
+@policy_option
+@now_option
+def lookup(
+    *,
+    subject_type: str,
+    value: str,
+    country: str | None,
+    born: str | None,
+    reader_path: Path,
+    url: str | None,
+    key_file: Path | None,
+    claim_days: int,
+    fmt: str,
+    policy_dir: Path | None,
+    now_text: str | None,
+) -> None:
+    """Who owns intelligence on TYPE VALUE, as far as READER may know."""
+    now = parse_now(now_text)
+    policy = resolve_policy(policy_dir)
+    identifier = _identifier(subject_type, value, country, born)
+    reader = load_principal(reader_path, policy=policy)
+    with _open(url, key_file, claim_days) as opened:
+        answer = opened.lookup(identifier, reader, now=now, policy=policy)
+    data = answer.to_json()
+    lines = [f"{identifier.type} {identifier.canonical}: owner {_owner_text(data['owner'])}"]
+    if data["owner"] is not None:
+        lines[0] += f" since {data['since']}"
+    for linked in data["items"]:
+        line = f"  {linked['item']} ({linked['view']}), {_owner_text(linked['owner'])}"
+        if "referral" in linked:
+            line += f": {linked['referral']}"
+        lines.append(line)
+    if not data["items"]:
+        lines.append("  nothing you may know of")
+    _emit(fmt, data, lines)
+
+
+@registry.command()
+@_subject_arguments
+@click.option("--to-organisation", required=True, help="The new owner's organisation.")
+@click.option("--to-unit", required=True, help="The new owner's unit.")
+@click.option("--to-contact", required=True, help="The new owner's contact.")
+@click.option("--actor", required=True, help="Who hands the subject over.")
+@click.option("--reason", required=True, help="Why.")
+@_registry_options
+@now_option
+def transfer(
+    *,
+    subject_type: str,
+    value: str,
+    country: str | None,
+    born: str | None,
+    to_organisation: str,
+    to_unit: str,
+    to_contact: str,
+    actor: str,
+    reason: str,
+    url: str | None,
+    key_file: Path | None,
+    claim_days: int,
+    fmt: str,
+    now_text: str | None,
+) -> None:
+    """Hand TYPE VALUE to another owner (a law-enforcement agency, say); the history stays."""
+    now = parse_now(now_text)
+    identifier = _identifier(subject_type, value, country, born)
+    to = Owner(organisation=to_organisation, unit=to_unit, contact=to_contact)
+    with _open(url, key_file, claim_days) as opened:
+        claim = opened.transfer(identifier, to, now=now, actor=actor, reason=reason)
+    data = claim.to_json()
+    _emit(
+        fmt,
+        data,
+        [f"{identifier.type} {identifier.canonical}: now owned by {_owner_text(data['owner'])}"],
+    )
+
+
+@registry.command()
+@_subject_arguments
+@click.option("--actor", required=True, help="Who renews.")
+@click.option("--reason", default=None, help="Why.")
+@_registry_options
+@now_option
+def renew(
+    *,
+    subject_type: str,
+    value: str,
+    country: str | None,
+    born: str | None,
+    actor: str,
+    reason: str | None,
+    url: str | None,
+    key_file: Path | None,
+    claim_days: int,
+    fmt: str,
+    now_text: str | None,
+) -> None:
+    """Extend the claim on TYPE VALUE by the claim period from now."""
+    now = parse_now(now_text)
+    identifier = _identifier(subject_type, value, country, born)
+    with _open(url, key_file, claim_days) as opened:
+        claim = opened.renew(identifier, now=now, actor=actor, reason=reason)
+    data = claim.to_json()
+    _emit(fmt, data, [f"{identifier.type} {identifier.canonical}: claim runs to {data['expires']}"])
+
+
+@registry.command()
+@_subject_arguments
+@click.option("--actor", required=True, help="Who releases.")
+@click.option("--reason", required=True, help="Why.")
+@_registry_options
+@now_option
+def release(
+    *,
+    subject_type: str,
+    value: str,
+    country: str | None,
+    born: str | None,
+    actor: str,
+    reason: str,
+    url: str | None,
+    key_file: Path | None,
+    claim_days: int,
+    fmt: str,
+    now_text: str | None,
+) -> None:
+    """Give up ownership of TYPE VALUE; the next item to name it claims it anew."""
+    now = parse_now(now_text)
+    identifier = _identifier(subject_type, value, country, born)
+    with _open(url, key_file, claim_days) as opened:
+        opened.release(identifier, now=now, actor=actor, reason=reason)
+    data = {"type": identifier.type, "identifier": identifier.canonical, "released": True}
+    _emit(fmt, data, [f"{identifier.type} {identifier.canonical}: released"])
+
+
+@registry.command()
+@_subject_arguments
+@_registry_options
+def history(
+    *,
+    subject_type: str,
+    value: str,
+    country: str | None,
+    born: str | None,
+    url: str | None,
+    key_file: Path | None,
+    claim_days: int,
+    fmt: str,
+) -> None:
+    """Every change to TYPE VALUE's ownership: for its owner or an auditor, not for readers."""
+    identifier = _identifier(subject_type, value, country, born)
+    with _open(url, key_file, claim_days) as opened:
+        found = opened.history(identifier)
+    data = found.to_json()
+    claim = data["claim"]
+    lines = [
+        f"{identifier.type} {identifier.canonical}: owner "
+        + (f"{_owner_text(claim['owner'])} since {claim['since']}" if claim else "nobody")
+    ]
+    for event in data["events"]:
+        line = f"  {event['at']} {event['action']} by {event['actor']}"
+        if event["item"]:
+            line += f" item {event['item']}"
+        if event["owner"]:
+            line += f" owner {_owner_text(event['owner'])}"
+        if event["reason"]:
+            line += f": {event['reason']}"
+        lines.append(line)
+    _emit(fmt, data, lines)
+
+
+@registry.command()
+@click.option(
+    "--key-file",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The registry's keys followed by the new key(s) (see `registry keygen`).",
+)
+@click.option("--db", "url", default=None, metavar="URL", help="Registry database URL.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True
+)
+@now_option
+def rekey(*, key_file: Path, url: str | None, fmt: str, now_text: str | None) -> None:
+    """Re-key the blind index with the new keys at the end of FILE; no entry is lost.
+
+    Append a key with `dissemination registry keygen k2 >> FILE`, then run this.
+    Every process must then use the new key file.
+    """
+    now = parse_now(now_text)
+    keys = load_keys(key_file)
+    # A key ring longer than the registry's chain opens it: the extra keys are new.
+    opened = Registry(url, keys=keys)
+    with opened:
+        added = opened.rekey(keys, now=now)
+    data = {"added": list(added), "keys": list(keys.ids)}
+    _emit(fmt, data, [f"re-keyed with {', '.join(added)}; keys now {', '.join(keys.ids)}"])
+
+
+@registry.command()
+@click.argument("key_id")
+def keygen(key_id: str) -> None:
+    """Print a new key entry `KEY_ID:SECRET` (32 random bytes) to append to a key file."""
+    click.echo(generate_key(key_id))

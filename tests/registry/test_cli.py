@@ -1,0 +1,165 @@
+"""`dissemination registry ...`: JSON out, exit code 2 and nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from dissemination.cli import main
+from tests.conftest import HUMBER
+
+NOW = "2026-11-27T10:00:00Z"
+AGENCY = HUMBER / "readers" / "agency-frontline.yaml"
+OFFICER = HUMBER / "readers" / "bf-intel-officer.yaml"
+
+
+@pytest.fixture
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A key file and a database URL in the environment; returns (key file, database file)."""
+    database = tmp_path / "registry.sqlite"
+    monkeypatch.setenv("DISSEMINATION_REGISTRY_URL", f"sqlite:///{database}")
+    monkeypatch.delenv("DISSEMINATION_REGISTRY_KEY", raising=False)
+    monkeypatch.delenv("DISSEMINATION_REGISTRY_KEY_FILE", raising=False)
+    keys = tmp_path / "registry.keys"
+    keys.write_text(run("registry", "keygen", "k1").output)
+    keys.chmod(0o600)
+    return keys, database
+
+
+def run(*args: Any) -> Result:
+    return CliRunner().invoke(main, [str(arg) for arg in args], catch_exceptions=False)
+
+
+def test_register_then_lookup_as_two_readers(setup: tuple[Path, Path]) -> None:
+    keys, _ = setup
+    registered = run(
+        "registry",
+        "register",
+        HUMBER / "items",
+        "--key-file",
+        keys,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    )
+    assert registered.exit_code == 0, registered.stderr
+    documents = json.loads(registered.output)
+    first = documents[0]["subjects"][0]
+    assert (first["subject"], first["outcome"]) == ("s1", "new")
+
+    officer = run(
+        "registry", "lookup", "container", "mscu 123456-6", "--as", OFFICER, "--key-file", keys,
+        "--now", NOW, "--format", "json",
+    )  # fmt: skip
+    assert officer.exit_code == 0, officer.stderr
+    answer = json.loads(officer.output)
+    assert answer["owner"]["unit"] == "FIC Hull"
+    assert answer["items"][0]["view"] == "full"
+
+    # The vehicle's entry in HUM-2026-000123 needs SC: the agency officer sees
+    # only the other item, and not the owner whose claim rests on the first.
+    agency = run(
+        "registry", "lookup", "vehicle", "AB12 CDE", "--as", AGENCY, "--key-file", keys,
+        "--now", NOW, "--format", "json",
+    )  # fmt: skip
+    answer = json.loads(agency.output)
+    assert answer["owner"] is None
+    assert [linked["item"] for linked in answer["items"]] == ["HUM-2026-000124"]
+
+
+def test_life_cycle_and_rekey(setup: tuple[Path, Path]) -> None:
+    keys, database = setup
+    run("registry", "register", HUMBER / "items", "--key-file", keys, "--now", NOW)
+    subject = ["container", "MSCU1234566", "--key-file", keys, "--now", NOW]
+    moved = run(
+        "registry", "transfer", *subject, "--to-organisation", "nca", "--to-unit", "OCG",
+        "--to-contact", "ocg@example.gov.uk", "--actor", "fic.hull", "--reason", "hand-off",
+    )  # fmt: skip
+    assert moved.exit_code == 0, moved.stderr
+    renewed = run("registry", "renew", *subject, "--actor", "nca.ocg", "--claim-days", "30")
+    assert "2026-12-27T10:00:00Z" in renewed.output
+    with keys.open("a") as handle:
+        handle.write(run("registry", "keygen", "k2").output)
+    rekeyed = run("registry", "rekey", "--key-file", keys, "--format", "json")
+    assert json.loads(rekeyed.output) == {"added": ["k2"], "keys": ["k1", "k2"]}
+    history = run(
+        "registry", "history", "container", "MSCU1234566", "--key-file", keys, "--format", "json"
+    )
+    actions = [event["action"] for event in json.loads(history.output)["events"]]
+    assert actions == ["link", "claim", "transfer", "renew"]
+    released = run("registry", "release", *subject, "--actor", "nca.ocg", "--reason", "closed")
+    assert released.exit_code == 0
+    assert database.exists()
+
+
+def _database_bytes(database: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(database.parent.glob(f"{database.name}*")))
+
+
+def test_a_bad_identifier_exits_2_and_writes_nothing(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    keys, database = setup
+    run("registry", "register", HUMBER / "items" / "hum-002-vehicle.yaml", "--key-file", keys)
+    before = _database_bytes(database)
+    bad = (
+        (HUMBER / "items" / "hum-001-container.yaml")
+        .read_text()
+        .replace("value: MSCU1234566", "value: MSCU1234565")
+    )
+    (tmp_path / "bad.yaml").write_text(bad)
+    good = HUMBER / "items" / "hum-003-vessel.yaml"
+    result = run("registry", "register", good, tmp_path / "bad.yaml", "--key-file", keys)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: item `HUM-2026-000123`: `subjects.0` invalid `container` identifier: "
+        "check digit does not match (ISO 6346)"
+    )
+    assert _database_bytes(database) == before  # not even the good item was written
+    lookup = run(
+        "registry", "lookup", "container", "MSCU1234565", "--as", OFFICER, "--key-file", keys
+    )
+    assert lookup.exit_code == 2
+    assert "invalid `container` identifier" in lookup.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "env", "words"),
+    [
+        ([], {}, "no registry key"),
+        (
+            ["--db", "postgresql+psycopg://u:pw@127.0.0.1:1/x"],
+            {"key": True},
+            "cannot use the database",
+        ),
+        (["--db", "mysql://h/x"], {"key": True}, "unsupported database `mysql`"),
+    ],
+)
+def test_infrastructure_errors_exit_2_in_one_line(
+    setup: tuple[Path, Path], extra: list[str], env: dict[str, bool], words: str
+) -> None:
+    keys, database = setup
+    key_args = ["--key-file", str(keys)] if env.get("key") else []
+    result = run("registry", "history", "vehicle", "AB12CDE", *key_args, *extra)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert words in lines[0]
+    assert "pw" not in lines[0]
+    assert not database.exists()
+
+
+def test_a_wrong_key_exits_2(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    keys, _ = setup
+    run("registry", "register", HUMBER / "items", "--key-file", keys)
+    wrong = tmp_path / "wrong.keys"
+    wrong.write_text(run("registry", "keygen", "k1").output)
+    wrong.chmod(0o600)
+    result = run("registry", "history", "vehicle", "AB12CDE", "--key-file", wrong)
+    assert result.exit_code == 2
+    assert "key `k1` is not the key this registry was keyed with" in result.stderr
