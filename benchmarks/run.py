@@ -188,7 +188,7 @@ def _registry_rows(quick: bool, note: Callable[[str], None]) -> dict[str, Any]:
     command += ["--quick"] if quick else []
     try:
         done = subprocess.run(  # noqa: S603
-            command, check=True, capture_output=True, text=True, timeout=180
+            command, check=True, capture_output=True, text=True, timeout=20 if quick else 180
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         note(f"(f) skipped: the registry child failed ({type(exc).__name__})")
