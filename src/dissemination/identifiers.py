@@ -42,13 +42,14 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from dissemination.errors import IdentifierError
-from dissemination.models import PassportSubject, PersonSubject, ValueSubject
+from dissemination.models import Item, PassportSubject, PersonSubject, ValueSubject
 
 __all__ = [
     "DEFAULT_PHONE_REGION",
     "IDENTIFIER_TYPES",
     "NormalisedIdentifier",
     "normalise",
+    "normalise_subjects",
     "normalise_value",
 ]
 
@@ -309,3 +310,33 @@ def normalise(
     if isinstance(subject, PassportSubject):
         return normalise_value("passport", subject.value, country=subject.country)
     return normalise_value(subject.type, subject.value, phone_region=phone_region)
+
+
+def normalise_subjects(
+    item: Item, *, phone_region: str = DEFAULT_PHONE_REGION
+) -> tuple[NormalisedIdentifier, ...]:
+    """Normalise every subject of an item, in order; the first bad one is an error.
+
+    Args:
+        item: the item.
+        phone_region: the region a phone number without `+` is read in.
+
+    Returns:
+        One identifier per subject, in item order.
+
+    Raises:
+        IdentifierError: a subject's identifier cannot be right; the error
+            names the item and the subject's place (`subjects.1`).
+    """
+    identifiers = []
+    for index, subject in enumerate(item.subjects):
+        try:
+            identifiers.append(normalise(subject, phone_region=phone_region))
+        except IdentifierError as error:
+            raise IdentifierError(
+                subject_type=error.subject_type,
+                problem=error.problem,
+                field=f"subjects.{index}",
+                source=f"item `{item.id}`",
+            ) from None
+    return tuple(identifiers)

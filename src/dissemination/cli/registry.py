@@ -25,11 +25,10 @@ from dissemination.cli._common import (
     policy_option,
     resolve_policy,
 )
-from dissemination.errors import IdentifierError
 from dissemination.identifiers import (
     IDENTIFIER_TYPES,
     NormalisedIdentifier,
-    normalise,
+    normalise_subjects,
     normalise_value,
 )
 from dissemination.loading import iter_items, load_principal
@@ -146,16 +145,7 @@ def register(
     policy = resolve_policy(policy_dir)
     items: list[Item] = [item for path in item_paths for item in iter_items(path, policy=policy)]
     for item in items:
-        for index, subject in enumerate(item.subjects):
-            try:
-                normalise(subject)
-            except IdentifierError as error:
-                raise IdentifierError(
-                    subject_type=error.subject_type,
-                    problem=error.problem,
-                    field=f"subjects.{index}",
-                    source=f"item `{item.id}`",
-                ) from None
+        normalise_subjects(item)  # every identifier checked before anything is written
     with _open(url, key_file, claim_days) as opened:
         results = [(item.id, opened.register(item, now=now, actor=actor)) for item in items]
     data = [

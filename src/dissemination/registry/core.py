@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
@@ -21,8 +21,8 @@ from typing import Any, Final
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
-from dissemination.errors import IdentifierError, RegistryError, RegistryKeyError
-from dissemination.identifiers import NormalisedIdentifier, normalise
+from dissemination.errors import RegistryError, RegistryKeyError
+from dissemination.identifiers import NormalisedIdentifier, normalise, normalise_subjects
 from dissemination.models import (
     Item,
     Owner,
@@ -217,17 +217,19 @@ class Registry:
     def _claim(self, connection: Connection, digest: str) -> Claim | None:
         claims = self._tables.claims
         row = connection.execute(select(claims).where(claims.c.digest == digest)).first()
-        return None if row is None else self._claim_of(row)
+        return None if row is None else self._claim_of(row._mapping)
 
     @staticmethod
-    def _claim_of(row: Any) -> Claim:
+    def _claim_of(row: Mapping[Any, Any]) -> Claim:
         return Claim(
             owner=Owner(
-                organisation=row.owner_organisation, unit=row.owner_unit, contact=row.owner_contact
+                organisation=row["owner_organisation"],
+                unit=row["owner_unit"],
+                contact=row["owner_contact"],
             ),
-            since=row.since,
-            expires=row.expires,
-            item_id=row.item_id,
+            since=row["since"],
+            expires=row["expires"],
+            item_id=row["item_id"],
         )
 
     def _linked_ids(self, connection: Connection, digest: str) -> tuple[str, ...]:
@@ -302,17 +304,7 @@ class Registry:
             RegistryKeyError: the registry was re-keyed with keys this process lacks.
         """
         now = _aware(now)
-        identifiers: list[NormalisedIdentifier] = []
-        for index, subject in enumerate(item.subjects):
-            try:
-                identifiers.append(normalise(subject))
-            except IdentifierError as error:
-                raise IdentifierError(
-                    subject_type=error.subject_type,
-                    problem=error.problem,
-                    field=f"subjects.{index}",
-                    source=f"item `{item.id}`",
-                ) from None
+        identifiers = normalise_subjects(item)
         label = label_json(item)
 
         def work(connection: Connection) -> tuple[Registration, ...]:
@@ -448,7 +440,7 @@ class Registry:
                 item_id=item.id,
                 owner=owner,
             )
-            return "new", self._claim_of_values(row)
+            return "new", self._claim_of(row)
         existing = self._claim(connection, digest)
         if existing is None:  # released between our insert and read: impossible in one transaction
             raise RegistryError("a claim vanished inside a transaction", target=self.url)
@@ -477,20 +469,7 @@ class Registry:
         self._event(
             connection, digest, at=now, action="claim", actor=actor, item_id=item.id, owner=owner
         )
-        return "new", self._claim_of_values(row)
-
-    @staticmethod
-    def _claim_of_values(row: dict[str, Any]) -> Claim:
-        return Claim(
-            owner=Owner(
-                organisation=row["owner_organisation"],
-                unit=row["owner_unit"],
-                contact=row["owner_contact"],
-            ),
-            since=row["since"],
-            expires=row["expires"],
-            item_id=row["item_id"],
-        )
+        return "new", self._claim_of(row)
 
     # -- lookup ---------------------------------------------------------------------------
 

@@ -90,11 +90,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("a registry time must carry a zone")
-        return (
-            value.astimezone(dt.UTC)
-            if dialect.name != "sqlite"
-            else value.astimezone(dt.UTC).replace(tzinfo=None)
-        )
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(
         self, value: dt.datetime | None, dialect: Dialect
