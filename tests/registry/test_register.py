@@ -257,3 +257,20 @@ def test_a_schema_of_another_version_is_refused(
 def test_times_must_carry_a_zone(registry: Registry) -> None:
     with pytest.raises(ValueError, match="time zone"):
         registry.register(item("IT-1", [container()]), now=dt.datetime(2026, 1, 1))
+
+
+def test_the_default_sqlite_registry_is_in_wal_mode(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "deep" / "dir" / "registry.sqlite"
+    with Registry(f"sqlite:///{path}", keys=KEYS) as registry:
+        registry.register(item("IT-1", [container()]), now=NOW)
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        version = connection.execute(
+            "SELECT value FROM registry_meta WHERE name = 'schema_version'"
+        ).fetchone()
+        assert version == ("1",)
+    finally:
+        connection.close()
