@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from dissemination.bulk import filter
 from dissemination.decision import Decision, LabelCheck, Reason, Withheld, decide
 from dissemination.errors import (
+    CaseError,
     DisseminationError,
     DocumentError,
     IdentifierError,
@@ -98,6 +99,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEFAULT_POLICY_DIR",
+    "CaseError",
     "Decision",
     "DisclosureTrail",
     "DisseminationError",
