@@ -442,8 +442,8 @@ def compact(text: str) -> str:
 
 
 def _name_token(draw: st.DrawFn) -> str:
-    """A name word that no library text contains: `Q` and 3 to 7 other letters."""
-    return "Q" + draw(st.text(alphabet=_NAME_REST, min_size=3, max_size=7))
+    """A name word no library text contains (`qz` is in none): `Qz` and 2 to 6 letters."""
+    return "Qz" + draw(st.text(alphabet=_NAME_REST, min_size=2, max_size=6))
 
 
 def _grouped(draw: st.DrawFn, digits: str) -> str:

@@ -27,7 +27,7 @@ Fail closed:
   decision made by hand, or for another item) has every span masked.
 
 An item with no withheld subject and no span markers costs two substring
-searches per shown text, and no regular expression at all.
+searches per shown text, and nothing else.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dissemination.mentions import Finder, mention_finder, skeleton, subject_texts
+from dissemination.mentions import Finder, Prepared, mention_finder, subject_texts
 from dissemination.models import Item
 from dissemination.spans import Span, has_spans, parse_spans
 from dissemination.vocabulary import View, Vocabulary
@@ -219,7 +219,7 @@ def plan_masks(
     shown_subjects = set(subjects)
     withheld = [index for index in range(len(item.subjects)) if index not in shown_subjects]
     if not withheld and not any(spans and has_spans(text) for _, _, text, spans in texts):
-        return _EMPTY_PLAN  # the hot path: no regular expression at all
+        return _EMPTY_PLAN  # the hot path: nothing withheld, no marker
 
     matchers: list[Matcher] = [
         (mention_finder(item.subjects[i]), item.subjects[i].type) for i in withheld
@@ -351,9 +351,9 @@ def _mask_text(
         searched = display.text if display is not None else text
         if not searched.isascii():
             searched = searched.translate(_FULLWIDTH)
-        searched_skeleton = skeleton(searched)
+        prepared = Prepared(searched)
         for finder, label in matchers:
-            for start, end in finder.find(searched, searched_skeleton):
+            for start, end in finder.find(prepared):
                 raw_start, raw_end = display.raw(start, end) if display else (start, end)
                 stretches.append((raw_start, raw_end, label))
     if not stretches:

@@ -1,41 +1,50 @@
 """Finding mentions of a subject in free text, in the forms people write it.
 
-A subject's identifier is normalised by `dissemination.identifiers` (the
-registry's canonical forms) where it can be; this module then builds, for each
-subject, one regular expression that matches the ways the identifier is
-written in prose (`docs/masking.md` lists them, and the forms not matched):
+How. A text is reduced to its *skeleton*: its letters and digits only, each
+folded (lower case; accents, fullwidth forms and the like removed), with the
+position of each in the text. A subject gives a few *forms*: sequences of
+segments of skeleton characters (a plate is one segment `ab12cde`; a date
+three, `29`, `02`, `1980`) with rules (`Gap`) for what may stand in the text
+between two characters of a segment and between two segments: which
+characters, how many, and whether one is required. A mention is an occurrence
+of a form in the skeleton whose gaps obey the rules and which is neither
+preceded nor followed by a letter or digit, so nothing is masked inside a
+larger token. Names then grow to take in the forenames around the surname.
 
-- `vehicle`, `container`, `passport`: the characters in order, any case,
-  with up to 3 separators (space, `-`, `.`, `/`, `_`, soft hyphen,
-  zero-width) between any two; a passport's issuing country may precede
-  its number (`GBR123456789`);
-- `vessel`: an IMO number with or without `IMO`, or a vessel's name (`MV`
-  and the like optional);
-- `phone`: international (`+44`, `0044`, `(0)`), national (`07700`) or the
-  bare national number, any spacing, `-`, `.`, `/` and brackets;
-- `email`: any case, `@` and `.` also written `[at]`, `(dot)`, ` at `;
-- `person`: the surname with forenames (or their initials) before or after
-  it, any case, accents optional; the surname alone; the date of birth in
-  UK numeric, ISO and written forms;
-- `organisation`: the name's words in order, `&` for `and`, the legal
-  suffix (`Ltd`, `PLC`, ...) optional;
-- `other`: the value's words in order, any case and spacing.
+No regular expression is built per subject: a subject's forms are worked out
+once (and cached), and a text costs one substring search per form; the gaps
+are checked only where a form occurs. `docs/masking.md` lists the forms
+matched and those known not to be:
 
-Every pattern refuses to match inside a larger token: a mention must not be
-preceded or followed by a letter or digit (an e-mail: by an address character).
-Patterns are built once per subject identifier and cached (a memo, not state:
-the same identifier always gives the same pattern).
+- `vehicle`, `container`, `passport`: the characters in order, with up to 3
+  separators (spaces, `-` and dashes, `.`, `/`, `_`, soft hyphen, zero-width)
+  between any two; a passport's issuing country may precede its number;
+- `vessel`: an IMO number with or without `IMO` (`IMO no.`, `IMO number`),
+  or a vessel's name (`MV` and the like optional);
+- `phone`: international (`+44`, `0044`, `011 44`, `(0)`), national with
+  the trunk prefix (`07700`) or the bare national number, any grouping;
+- `email`: `@` and `.` also written `[at]`, `(dot)`, ` at `, ` dot `;
+- `person`: the surname, with forenames (or their initials) before it and
+  forenames after it; the date of birth in UK numeric, ISO and written forms;
+- `organisation`: the name's words, `&` or `and`, a legal suffix optional;
+- `other`: the value's words in order.
+
+Identifiers are normalised first by `dissemination.identifiers` (the
+registry's canonical forms) where they can be; one the registry would refuse
+is still found, from a minimal normalisation of its own.
 
 Pure functions: no I/O, no clock.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import phonenumbers
 
@@ -43,119 +52,33 @@ from dissemination.errors import IdentifierError
 from dissemination.identifiers import DEFAULT_PHONE_REGION, normalise_value
 from dissemination.models import PassportSubject, PersonSubject, Subject
 
-__all__ = ["Finder", "mention_finder", "skeleton", "subject_texts"]
+__all__ = ["Finder", "Prepared", "mention_finder", "skeleton", "subject_texts"]
 
-# -- building blocks -----------------------------------------------------------------
-
-_SEPARATOR_CHARS = r"\s._/\-\u00ad\u2010-\u2015\u200b-\u200d\u2060\ufeff"
-"""Characters people (and word processors) put inside an identifier."""
-
-_SEP = f"[{_SEPARATOR_CHARS}]{{0,3}}"
-"""Between two characters of a compact identifier: nothing, or a few separators."""
-
-_PHONE_SEP = f"[{_SEPARATOR_CHARS}()]{{0,4}}"
-"""Between two digits of a phone number: as `_SEP` with brackets, up to 4 (`) - `)."""
-
-_WORD_SEP = r"[\s,.\-\u00a0\u2010-\u2015]{0,4}"
-"""Between two words of a name."""
-
-_BEFORE = r"(?<![^\W_])"
-"""Not preceded by a letter or digit: no match inside a larger token."""
-
-_AFTER = r"(?![^\W_])"
-"""Not followed by a letter or digit."""
-
-_APOSTROPHES = "'\u2018\u2019`\u02bc"
-_HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\u2015"
-
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-
-_LEGAL_SUFFIXES = frozenset(
-    {
-        "ltd",
-        "limited",
-        "plc",
-        "llp",
-        "llc",
-        "lp",
-        "inc",
-        "incorporated",
-        "corp",
-        "corporation",
-        "co",
-        "company",
-        "gmbh",
-        "ag",
-        "bv",
-        "b.v",
-        "nv",
-        "n.v",
-        "sa",
-        "s.a",
-        "sarl",
-        "srl",
-        "spa",
-        "pty",
-        "oy",
-        "ab",
-        "as",
-    }
-)
-_VESSEL_PREFIXES = frozenset({"mv", "m/v", "mt", "m/t", "ms", "m/s", "ss", "fv", "rv", "my"})
-
-
-def _accent_classes() -> dict[str, str]:
-    """For each ASCII letter, a class of it and its accented Latin forms."""
-    forms: dict[str, set[str]] = {}
-    for code in range(0xC0, 0x250):
-        char = chr(code)
-        base = unicodedata.normalize("NFKD", char)[0]
-        if char.isalpha() and base.isascii() and base.isalpha():
-            forms.setdefault(base.lower(), {base.lower()}).add(char.lower())
-    return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in forms.items()}
-
-
-_ACCENTS = _accent_classes()
+# -- the skeleton: letters and digits, folded ------------------------------------------------
 
 
 def _skeleton_table() -> dict[int, str]:
-    """The `str.translate` table of `skeleton`.
+    """The `str.translate` table that folds a character to the letter it is a form of.
 
-    It maps every character a case-insensitive search takes for an ASCII
-    letter to that letter: both cases, the accented Latin forms `_word`
-    accepts, fullwidth forms, and the four others Python's `re` equates with
-    an ASCII letter (U+0130, U+0131, U+017F, U+212A; tests check the list).
+    Latin letters with accents (Latin-1, Latin Extended-A and B) to their base
+    letter, fullwidth ASCII to ASCII, and the letters whose lower case is one
+    of those (the Kelvin and Angstrom signs); the dotted capital I (the one
+    character whose lower case is two) and the dotless i to `i`. Everything
+    else is lower-cased after the table.
     """
     table: dict[int, str] = {}
-    for base, members in _ACCENTS.items():
-        for char in members.strip("[]"):
-            for form in (char, char.upper(), char.lower()):
-                if len(form) == 1:
-                    table[ord(form)] = base
-    for code in range(ord("A"), ord("Z") + 1):
-        table[code] = chr(code).lower()
-    for code in range(0xFF01, 0xFF5F):  # fullwidth ASCII
+    for code in range(0xC0, 0x250):
+        base = unicodedata.normalize("NFKD", chr(code))[0]
+        if chr(code).isalpha() and base.isascii() and base.isalpha():
+            table[code] = base.lower()
+    for code in range(0xFF01, 0xFF5F):
         table[code] = chr(code - 0xFEE0).lower()
-    # Characters whose lower case is one of those (the Kelvin and Angstrom signs...).
     for block in (range(0x80, 0x250), range(0x1E00, 0x1F00), range(0x2100, 0x2150)):
         for code in block:
             lower = chr(code).lower()
             if len(lower) == 1 and ord(lower) in table and code not in table:
                 table[code] = table[ord(lower)]
-    table.update({0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"})
+    table[0x130] = table[0x131] = "i"  # dotted capital and dotless i, as `re` takes them
     return table
 
 
@@ -165,198 +88,376 @@ _ASCII_NOT_ALNUM = bytes(code for code in range(128) if not chr(code).isalnum())
 
 
 def skeleton(text: str) -> str:
-    """A text's letters and digits, ASCII letters folded to lower case: the needle search space.
+    """A text's letters and digits, folded: lower case, accents and fullwidth forms removed.
 
     Args:
         text: any text.
 
     Returns:
-        The text with every character that is not a letter or digit removed,
-        and every form of an ASCII letter written as that letter.
+        One character for each letter or digit of `text`, in order.
     """
-    if text.isascii():  # the common case, at C speed: bytes lower-cased, others deleted
+    if text.isascii():  # the common case, at C speed
         return text.encode("ascii").lower().translate(None, _ASCII_NOT_ALNUM).decode("ascii")
-    return _NOT_ALNUM.sub("", text.translate(_SKELETON))
+    return _NOT_ALNUM.sub("", text.translate(_SKELETON).lower())
 
 
-def _fold_letter(char: str) -> str:
-    """The ASCII base of a Latin letter (`é` is `e`), or the letter itself."""
-    base = unicodedata.normalize("NFKD", char)[0]
-    return base.lower() if base.isascii() and base.isalpha() else char.lower()
+class Prepared:
+    """A text with its skeleton, and a map from skeleton characters back to the text."""
+
+    __slots__ = ("_runs", "_shifts", "skeleton", "text")
+
+    def __init__(self, text: str) -> None:
+        """Fold the text once, for every subject searched in it.
+
+        Args:
+            text: the text to search.
+        """
+        self.text = text
+        self.skeleton = skeleton(text)
+        self._runs: list[int] | None = None
+        self._shifts: list[int] = []
+
+    def position(self, index: int) -> int:
+        """Where the skeleton character at `index` is in the text.
+
+        The map is worked out on first use (only texts in which a form occurs
+        need it): the runs of characters the skeleton drops, each with the
+        skeleton index it stands before and how many were dropped up to it.
+
+        Args:
+            index: an index into `skeleton`.
+
+        Returns:
+            The index of that letter or digit in `text`.
+        """
+        if self._runs is None:
+            self._runs = []
+            dropped = 0
+            for dropped_run in _NOT_ALNUM.finditer(self.text):
+                start, end = dropped_run.span()
+                self._runs.append(start - dropped)
+                dropped += end - start
+                self._shifts.append(dropped)
+        run = bisect.bisect_right(self._runs, index) - 1
+        return index + (self._shifts[run] if run >= 0 else 0)
 
 
-def _compact(characters: Iterable[str], separator: str = _SEP) -> str:
-    """The characters in order with optional separators between them."""
-    return separator.join(re.escape(char) for char in characters)
+# -- forms: segments of skeleton characters and the gaps between them ------------------------
+
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"
+_APOSTROPHES = "'\u2018\u2019`\u02bc"
+_SEPARATORS = frozenset(f"._/{_DASHES}\u00ad\u200b\u200c\u200d\u2060\ufeff")
 
 
-def _word(token: str) -> str:
-    """A pattern for one word of a name: any case, accents and apostrophes optional."""
-    parts: list[str] = []
-    for char in token:
-        if char in _APOSTROPHES:
-            parts.append(f"[{re.escape(_APOSTROPHES)}]?")
-        elif char in _HYPHENS:
-            parts.append(r"[\s\-\u2010-\u2015]?")
-        elif char == ".":
-            parts.append(r"\.?")
-        elif char.isalpha():
-            letter = _fold_letter(char)
-            parts.append(_ACCENTS.get(letter, re.escape(letter)))
-        else:
-            parts.append(re.escape(char))
-    return "".join(parts)
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """What may stand in the text between two consecutive characters of a form.
+
+    Attributes:
+        least: the fewest characters.
+        most: the most characters.
+        chars: the characters allowed (any white space is allowed too).
+        required: when set, at least one of these must be there.
+    """
+
+    least: int = 0
+    most: int = 3
+    chars: frozenset[str] = _SEPARATORS
+    required: str = ""
+
+    def allows(self, between: str) -> bool:
+        """Whether `between` may stand in this gap.
+
+        Args:
+            between: the text between two characters of a form.
+
+        Returns:
+            True when its length, characters and required character fit.
+        """
+        if not self.least <= len(between) <= self.most:
+            return False
+        if any(not (char.isspace() or char in self.chars) for char in between):
+            return False
+        return not self.required or any(char in self.required for char in between)
 
 
-def _tokens(text: str) -> list[str]:
-    """The words of a name: split at spaces and commas."""
-    return [token for token in re.split(r"[\s,]+", text) if token]
+_NONE = Gap(0, 0)
+_COMPACT = Gap()
+_PHONE = Gap(0, 4, _SEPARATORS | {"(", ")"})
+_IMO = Gap(0, 3, _SEPARATORS | {":", "#"})
+_WORDS = Gap(0, 4, frozenset(f",.&/{_DASHES}{_APOSTROPHES}\u00ad\u200b\u200c\u200d"))
+_DATE_NUMBERS = Gap(1, 3, frozenset("/.-"))
+_DATE_WORDS = Gap(1, 3, frozenset(f",./{_DASHES}{_APOSTROPHES}"))
+_EMAIL_BRACKETS = frozenset("[](){}<>")
+_ADDRESS = frozenset(".!#$%&'*+/=?^`{|}~-_")
+_EMAIL_DOT = Gap(0, 4, _EMAIL_BRACKETS | _ADDRESS)
+_EMAIL_AT = Gap(0, 4, _EMAIL_BRACKETS | {"@"}, required="@")
+_EMAIL_WORD = Gap(0, 4, _EMAIL_BRACKETS)
 
 
-def _alternation(patterns: Iterable[str]) -> str:
-    """One group of alternatives, longest first (so the longest form wins at a position)."""
-    unique = sorted(set(patterns), key=lambda pattern: (-len(pattern), pattern))
-    return "(?:" + "|".join(unique) + ")"
+@dataclass(frozen=True, slots=True)
+class Form:
+    """One way of writing an identifier: segments of skeleton characters and their gaps.
+
+    Attributes:
+        segments: the skeleton characters, in runs.
+        inner: the gap allowed between two characters of one segment.
+        joins: the gap allowed between segment `i` and `i + 1` (one per join).
+    """
+
+    segments: tuple[str, ...]
+    inner: Gap
+    joins: tuple[Gap, ...]
+    needle: str = field(init=False)
+    rules: tuple[Gap, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Work out the needle and the rule of each gap of the whole form."""
+        rules: list[Gap] = []
+        for index, segment in enumerate(self.segments):
+            rules.extend([self.inner] * (len(segment) - 1))
+            if index < len(self.joins):
+                rules.append(self.joins[index])
+        object.__setattr__(self, "needle", "".join(self.segments))
+        object.__setattr__(self, "rules", tuple(rules))
+
+
+def _form(segments: Sequence[str], inner: Gap, join: Gap | Sequence[Gap] = _NONE) -> Form:
+    """A form, its empty segments dropped (with the join that followed each)."""
+    joins = [join] * (len(segments) - 1) if isinstance(join, Gap) else list(join)
+    kept: list[str] = []
+    kept_joins: list[Gap] = []
+    for index, segment in enumerate(segments):
+        if not segment:
+            continue
+        if kept:
+            kept_joins.append(joins[index - 1])
+        kept.append(segment)
+    return Form(tuple(kept), inner, tuple(kept_joins))
+
+
+Boundary = Callable[[str, int, int], bool]
+"""Whether a stretch `[start, end)` of a text stands apart from what is around it."""
+Extension = Callable[[str, int, int], tuple[int, int]]
+"""Grow a mention over words around it (forenames, a legal suffix)."""
+
+
+def _apart(text: str, start: int, end: int) -> bool:
+    """Not preceded or followed by a letter or digit: not inside a larger token."""
+    return (start == 0 or not text[start - 1].isalnum()) and (
+        end == len(text) or not text[end].isalnum()
+    )
+
+
+def _apart_email(text: str, start: int, end: int) -> bool:
+    """Not preceded by an address character, nor followed by one or by a longer domain."""
+    if start and (text[start - 1].isalnum() or text[start - 1] in _ADDRESS):
+        return False
+    if end < len(text) and (text[end].isalnum() or text[end] in "-_"):
+        return False
+    return not (text[end : end + 1] == "." and text[end + 1 : end + 2].isalnum())
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """Forms with the same boundary and extension (a person has two: name, birth date)."""
+
+    forms: tuple[Form, ...]
+    boundary: Boundary = _apart
+    extend: Extension | None = None
+    gate: str = ""  # a needle every form contains: skip the part when the skeleton lacks it
+
+    def find(self, prepared: Prepared, found: list[tuple[int, int]]) -> None:
+        text, seen = prepared.text, prepared.skeleton
+        if self.gate not in seen:
+            return
+        for form in self.forms:
+            needle = form.needle
+            at = seen.find(needle)
+            while at >= 0:
+                span = self._check(prepared, form, at)
+                if span is not None:
+                    found.append(span if self.extend is None else self.extend(text, *span))
+                at = seen.find(needle, at + 1)
+
+    def _check(self, prepared: Prepared, form: Form, at: int) -> tuple[int, int] | None:
+        text, position = prepared.text, prepared.position
+        start = left = position(at)
+        for offset, rule in enumerate(form.rules, start=at + 1):
+            right = position(offset)
+            if not rule.allows(text[left + 1 : right]):
+                return None
+            left = right
+        end = left + 1
+        return (start, end) if self.boundary(text, start, end) else None
+
+
+class Finder:
+    """Finds the mentions of one subject in texts.
+
+    Attributes:
+        parts: groups of forms, each with its boundary and extension.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Iterable[_Part]) -> None:
+        """Hold the subject's forms.
+
+        Args:
+            parts: the forms, grouped.
+        """
+        self.parts = tuple(parts)
+
+    def find(self, prepared: Prepared) -> list[tuple[int, int]]:
+        """Every stretch of the text that mentions the subject, overlaps included.
+
+        Args:
+            prepared: the text, folded once for every subject searched in it.
+
+        Returns:
+            (start, end) offsets, sorted; the caller merges overlaps.
+        """
+        found: list[tuple[int, int]] = []
+        for part in self.parts:
+            part.find(prepared, found)
+        found.sort()
+        return found
+
+    def search(self, text: str) -> bool:
+        """Whether a text mentions the subject at all.
+
+        Args:
+            text: free text.
+
+        Returns:
+            True when it does.
+        """
+        return bool(self.find(Prepared(text)))
+
+
+# -- the subject types ---------------------------------------------------------------------------
 
 
 def _canonical(subject_type: str, value: str, **extra: str) -> str | None:
-    """The registry's canonical form (`dissemination.identifiers`), or None if invalid.
-
-    An identifier the registry would refuse is still masked: the caller falls
-    back to a minimal normalisation of its own.
-    """
+    """The registry's canonical form (`dissemination.identifiers`), or None if it refuses it."""
     try:
         return normalise_value(subject_type, value, **extra).canonical
     except IdentifierError:
         return None
 
 
-def _alnum_upper(value: str) -> str:
-    return "".join(char for char in unicodedata.normalize("NFKC", value) if char.isalnum()).upper()
+def _tokens(text: str) -> list[str]:
+    """The words of a name: split at white space and commas."""
+    return [token for token in re.split(r"[\s,]+", text) if token]
 
 
-# -- one pattern per subject type ------------------------------------------------------
+def _literal(value: str) -> _Part:
+    """A value with no letter or digit: never found (there is nothing to find in a skeleton)."""
+    del value
+    return _Part(())
 
 
-Form = tuple[str, str]
-"""A regular expression and its needle: text whose `skeleton` every match contains."""
+def _compact(value: str, subject_type: str) -> list[_Part]:
+    folded = skeleton(_canonical(subject_type, value) or value)
+    return [_Part((_form([folded], _COMPACT),))] if folded else [_literal(value)]
 
 
-def _literal(value: str) -> Form:
-    """A value with no letter or digit: the text as written, always searched."""
-    return re.escape(value), ""
-
-
-def _longest(words: Iterable[str]) -> str:
-    return max(words, key=lambda word: len(skeleton(word)), default="")
-
-
-def _compact_pattern(compact: str, literal: str) -> Form:
-    if not compact:
-        return _literal(literal)
-    return _BEFORE + _compact(compact) + _AFTER, compact
-
-
-def _vehicle(value: str) -> Form:
-    return _compact_pattern(_canonical("vehicle", value) or _alnum_upper(value), value)
-
-
-def _container(value: str) -> Form:
-    return _compact_pattern(_canonical("container", value) or _alnum_upper(value), value)
-
-
-def _passport(country: str, value: str) -> Form:
+def _passport(country: str, value: str) -> list[_Part]:
     canonical = _canonical("passport", value, country=country)
-    number = canonical.partition(":")[2] if canonical else _alnum_upper(value)
+    number = skeleton(canonical.partition(":")[2] if canonical else value)
     if not number:
-        return _literal(value)
+        return [_literal(value)]
     # The issuing country may be written against the number: `GBR123456789`.
-    return f"{_BEFORE}(?:{re.escape(country)}{_SEP})?{_compact(number)}{_AFTER}", number
+    forms = (_form([number], _COMPACT), _form([skeleton(country), number], _COMPACT, _COMPACT))
+    return [_Part(forms)]
 
 
-def _vessel(value: str) -> Form:
+def _vessel(value: str) -> list[_Part]:
     canonical = _canonical("vessel", value)
     if canonical is not None:
         digits = canonical.removeprefix("IMO")
-        prefix = r"(?:IMO[\s:.#\-]{0,3}(?:no\.?|number)?[\s:.#\-]{0,3})?"
-        return _BEFORE + prefix + _compact(digits) + _AFTER, digits
+        prefixes = [(), ("imo",), ("imo", "no"), ("imo", "number")]
+        forms = [_form([*prefix, digits], _COMPACT, [_IMO] * len(prefix)) for prefix in prefixes]
+        return [_Part(tuple(forms))]
     words = _tokens(value)
-    if len(words) > 1 and words[0].lower() in _VESSEL_PREFIXES:
+    if len(words) > 1 and skeleton(words[0]) in _VESSEL_PREFIXES:
         words = words[1:]
-    if not any(char.isalnum() for char in "".join(words)):
-        return _literal(value)
-    prefixes = _alternation(re.escape(prefix).replace("/", "/?") for prefix in _VESSEL_PREFIXES)
-    name = _WORD_SEP.join(_word(word) for word in words)
-    return f"{_BEFORE}(?:{prefixes}\\.?{_WORD_SEP})?{name}{_AFTER}", _longest(words)
+    return [_words_part(words, extend=_vessel_prefix)]
 
 
-def _phone(value: str) -> Form:
-    canonical = _canonical("phone", value) or value
+def _phone(value: str) -> list[_Part]:
     try:
-        number = phonenumbers.parse(canonical, DEFAULT_PHONE_REGION)
+        number = phonenumbers.parse(_canonical("phone", value) or value, DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not number.country_code:
-        digits = "".join(char for char in value if char.isdigit())
+        digits = skeleton("".join(char for char in value if char.isdigit()))
         if not digits:
-            return _literal(value)
-        return _BEFORE + r"\+?" + _PHONE_SEP + _compact(digits, _PHONE_SEP) + r"(?!\d)", digits
+            return [_literal(value)]
+        return [_Part((_form([digits], _PHONE),), extend=_phone_prefix)]
     national = phonenumbers.national_significant_number(number)
-    significant = _compact(national, _PHONE_SEP)
-    country = _compact(str(number.country_code), _PHONE_SEP)
-    forms = [
-        # +44 7700 900123, 0044 7700 900123, 011 44 ..., +44 (0)7700 900123
-        rf"(?:\+|00|011){_PHONE_SEP}{country}{_PHONE_SEP}(?:\(?0\)?{_PHONE_SEP})?{significant}",
-        significant,  # 7700 900123
-    ]
+    country = str(number.country_code)
     region = phonenumbers.region_code_for_country_code(number.country_code)
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    national_prefix = metadata.national_prefix if metadata is not None else None
-    if national_prefix:  # 07700 900123, (07700) 900123
-        forms.append(rf"\(?{_compact(national_prefix, _PHONE_SEP)}{_PHONE_SEP}{significant}")
-    return _BEFORE + _alternation(forms) + r"(?!\d)", national
+    trunk = (metadata.national_prefix if metadata is not None else None) or ""
+    forms = [
+        _form([exit_code, country, zero, national], _PHONE, _PHONE)
+        for exit_code in ("", "00", "011")
+        for zero in ("", "0")
+    ]
+    forms.append(_form([national], _PHONE))
+    if trunk:
+        forms.append(_form([trunk, national], _PHONE, _PHONE))
+    return [_Part(tuple(forms), extend=_phone_prefix)]
 
 
-def _email(value: str) -> Form:
-    written = unicodedata.normalize("NFKC", value).strip().lower()
-    canonical = _canonical("email", value) or written
+def _email(value: str) -> list[_Part]:
+    written = unicodedata.normalize("NFKC", value).strip()
+    canonical = _canonical("email", value) or written.lower()
     local, _, domain = canonical.rpartition("@")
     domains = {domain, written.rpartition("@")[2].rstrip(".")}
-    if not local or not all(domains):
-        return _literal(value)
-    at = r"(?:\s*@\s*|\s*[\[(<{]\s*at\s*[\])>}]\s*|\s+at\s+)"
-    dot = r"(?:\.|\s*[\[(<{]\s*dot\s*[\])>}]\s*|\s+dot\s+)"
+    local_folded = skeleton(local)
+    if not local_folded or not all(domains):
+        return [_literal(value)]
+    forms = []
+    for name in domains:
+        labels = [skeleton(label) for label in name.split(".") if skeleton(label)]
+        spelled = [piece for label in labels for piece in ("dot", label)][1:]
+        # name@example.com, name [at] example.com, name@example [dot] com, name at ...
+        forms.append(_form([local_folded, "".join(labels)], _EMAIL_DOT, _EMAIL_AT))
+        forms.append(_form([local_folded, "at", "".join(labels)], _EMAIL_DOT, _EMAIL_WORD))
+        forms.append(
+            _form([local_folded, *spelled], _EMAIL_DOT, [_EMAIL_AT] + [_EMAIL_WORD] * len(spelled))
+        )
+        forms.append(_form([local_folded, "at", *spelled], _EMAIL_DOT, _EMAIL_WORD))
+    return [_Part(tuple(forms), boundary=_apart_email)]
 
-    def dotted(text: str) -> str:
-        return dot.join(re.escape(part) for part in text.split("."))
 
-    before = r"(?<![\w.!#$%&'*+/=?^`{|}~\-])"
-    after = r"(?![\w\-]|\.[\w\-])"
-    return before + dotted(local) + at + _alternation(dotted(d) for d in domains) + after, local
+def _words_part(words: Sequence[str], *, extend: Extension | None = None) -> _Part:
+    """The words in order, `&` and `and` alike, any spacing between them."""
+    variants: list[list[str]] = [[]]
+    for word in words:
+        if word.lower() in {"&", "and"}:
+            variants = [[*variant, option] for variant in variants for option in ("", "and")]
+        else:
+            variants = [[*variant, skeleton(word)] for variant in variants]
+    forms = {_form(variant, _WORDS, _WORDS) for variant in variants if "".join(variant)}
+    return _Part(tuple(forms), extend=extend)
 
 
-def _organisation(value: str) -> Form:
-    words = _tokens(value)
-    core = list(words)
-    while len(core) > 1 and core[-1].lower().rstrip(".") in _LEGAL_SUFFIXES:
+def _organisation(value: str) -> list[_Part]:
+    core = _tokens(value)
+    while len(core) > 1 and skeleton(core[-1]) in _LEGAL_SUFFIXES:
         core.pop()
-    if not any(char.isalnum() for char in "".join(core)):
-        return _literal(value)
-    parts = [r"(?:&|and)" if word.lower() in {"&", "and"} else _word(word) for word in core]
-    suffixes = _alternation(
-        re.escape(suffix).replace(r"\.", r"\.?") for suffix in sorted(_LEGAL_SUFFIXES)
-    )
-    optional_suffix = f"(?:{_WORD_SEP}{suffixes}\\.?){{0,2}}"
-    needle = _longest(word for word in core if word.lower() not in {"&", "and"})
-    return _BEFORE + _WORD_SEP.join(parts) + optional_suffix + _AFTER, needle
+    if not skeleton("".join(core)):
+        return [_literal(value)]
+    return [_words_part(core, extend=_legal_suffix)]
 
 
-def _other(value: str) -> Form:
+def _other(value: str) -> list[_Part]:
     words = _tokens(value) or [value]
-    pattern = r"[\s,]+".join(re.escape(word) for word in words)
-    before = _BEFORE if value[:1].isalnum() else ""
-    after = _AFTER if value[-1:].isalnum() else ""
-    return before + pattern + after, _longest(words)
+    return [_words_part(words)] if skeleton(value) else [_literal(value)]
 
 
 def _name_parts(name: str) -> tuple[list[str], list[str]]:
@@ -377,163 +478,165 @@ def _name_parts(name: str) -> tuple[list[str], list[str]]:
     return words[:-1], words[-1:]
 
 
-def _person_name(name: str) -> Form:
+def _person(name: str, born: str) -> list[_Part]:
     forenames, surname = _name_parts(name)
-    core = _WORD_SEP.join(_word(word) for word in surname)
-    if not forenames:
-        return _BEFORE + core + _AFTER, " ".join(surname)
-    initials = {
-        _fold_letter(word[0]).upper() for word in forenames if word[0].isalpha()
-    }  # J. Smith, J.P. SMITH
-    forename = _alternation(
-        [_word(word) for word in forenames]
-        + [f"(?-i:{re.escape(letter)})\\.?" for letter in sorted(initials)]
-    )
-    forename_words = _alternation(_word(word) for word in forenames)
-    count = len(forenames) + 1
-    # Forenames (or initials) before the surname, forenames after it (`SMITH, John`);
-    # the surname alone matches too (no repetitions).
-    pattern = (
-        f"{_BEFORE}(?:{forename}{_WORD_SEP}){{0,{count}}}{core}"
-        f"(?:{_WORD_SEP}{forename_words}){{0,{count}}}{_AFTER}"
-    )
-    return pattern, " ".join(surname)
+    folded = skeleton("".join(surname))
+    words = {skeleton(piece) for word in forenames for piece in re.split(f"[{_DASHES}]", word)}
+    words |= {skeleton(word) for word in forenames}
+    words.discard("")
+    initials = {word[0] for word in words}
+    extend = functools.partial(_forenames, words=frozenset(words), initials=frozenset(initials))
+    parts = [_Part((_form([folded], _WORDS),), extend=extend) if folded else _literal(name)]
+    if born:
+        parts.append(_date_of_birth(dt.date.fromisoformat(born)))
+    return parts
 
 
-def _date_of_birth(born: dt.date) -> Form:
-    day = f"0?{born.day}" if born.day < 10 else str(born.day)
-    month = f"0?{born.month}" if born.month < 10 else str(born.month)
-    year = str(born.year)
-    short_year = f"{born.year % 100:02d}"
+_ORDINALS = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
+
+
+def _date_of_birth(born: dt.date) -> _Part:
+    """UK numeric (`29/02/1980`, `29.2.80`), ISO (`1980-02-29`, `19800229`) and written dates."""
+    days = {str(born.day), f"{born.day:02d}"}
+    months = {str(born.month), f"{born.month:02d}"}
+    year, short = str(born.year), f"{born.year % 100:02d}"
     name = _MONTHS[born.month - 1]
-    month_names = [name, name[:3]] + (["sept"] if born.month == 9 else [])
-    month_word = _alternation(re.escape(word) for word in month_names) + r"\.?"
-    numeric_separator = r"(?:\s*[/.\-]\s*|\s+)"
-    ordinal = r"(?:st|nd|rd|th)?"
-    forms = [
-        # 29/02/1980, 29.2.80, 29-02-1980, 29 02 1980
-        f"{day}{numeric_separator}{month}{numeric_separator}(?:{year}|{short_year})",
-        # 1980-02-29, 1980/2/29, 19800229
-        f"{year}[/.\\-]{month}[/.\\-]{day}",
-        f"{year}{born.month:02d}{born.day:02d}",
-        # 29 Feb 1980, 29th of February 1980, 29-Feb-80
-        f"{day}{ordinal}(?:\\s+of)?[\\s\\-/.,]+{month_word}[\\s\\-/.,]+(?:{year}|'?{short_year})",
-        # February 29, 1980
-        f"{month_word}[\\s\\-]+{day}{ordinal},?\\s+{year}",
-    ]
-    return r"(?<!\d)" + _alternation(forms) + r"(?!\d)", short_year  # in every form
+    names = {name, name[:3]} | ({"sept"} if born.month == 9 else set())
+    ordinal = _ORDINALS.get(born.day, "th")
+    forms = [_form([f"{born.day:02d}{born.month:02d}{year}"], _NONE)]
+    forms.append(_form([f"{year}{born.month:02d}{born.day:02d}"], _NONE))
+    for day in days:
+        for month in months:
+            forms.extend(_form([day, month, y], _NONE, _DATE_NUMBERS) for y in (year, short))
+            forms.append(_form([year, month, day], _NONE, _DATE_NUMBERS))
+        for written_day in (day, day + ordinal):
+            for month_name in names:
+                for y in (year, short):
+                    forms.append(_form([written_day, month_name, y], _NONE, _DATE_WORDS))
+                    forms.append(_form([written_day, "of", month_name, y], _NONE, _DATE_WORDS))
+                forms.append(_form([month_name, written_day, year], _NONE, _DATE_WORDS))
+    return _Part(tuple(forms), gate=short)
 
 
-# -- the public functions ----------------------------------------------------------------
+# -- growing a mention over the words around it ------------------------------------------------
+
+_WORD_GAP = frozenset(f" ,.{_DASHES}")
 
 
-class Finder:
-    """Finds the mentions of one subject: a regular expression per form, each behind a needle.
-
-    A form's regular expression runs on a text only when the text's `skeleton`
-    contains the form's needle (every match contains it, so skipping loses
-    nothing); most texts name few of the withheld subjects, and a substring
-    test is far cheaper than a case-insensitive scan.
-    """
-
-    __slots__ = ("forms",)
-
-    def __init__(self, forms: Iterable[Form]) -> None:
-        """Compile the forms.
-
-        Args:
-            forms: (regular expression, needle source) pairs.
-        """
-        self.forms = tuple(
-            (_needle(needle), re.compile(source, re.IGNORECASE)) for source, needle in forms
-        )
-
-    def find(self, text: str, text_skeleton: str | None = None) -> list[tuple[int, int]]:
-        """Every stretch of `text` a form matches, overlaps included, in order of start.
-
-        After each match, every position inside it is tried too, so a mention
-        that starts inside another is found (the caller merges the stretches);
-        the search then goes on from the end of the match.
-
-        Args:
-            text: free text.
-            text_skeleton: `skeleton(text)`, when the caller has it already.
-
-        Returns:
-            (start, end) offsets.
-        """
-        if text_skeleton is None:
-            text_skeleton = skeleton(text)
-        found: list[tuple[int, int]] = []
-        for needle, pattern in self.forms:
-            if needle not in text_skeleton:
-                continue
-            search, anchored = pattern.search, pattern.match
-            position = 0
-            while (match := search(text, position)) is not None:
-                start, end = match.span()
-                found.append((start, end))
-                inside = start + 1
-                while inside < end:  # a mention starting inside this one
-                    if (overlap := anchored(text, inside)) is not None:
-                        found.append(overlap.span())
-                        end = max(end, overlap.end())
-                    inside += 1
-                position = max(end, start + 1)
-        found.sort()
-        return found
-
-    def search(self, text: str) -> bool:
-        """Whether `text` mentions the subject at all.
-
-        Args:
-            text: free text.
-
-        Returns:
-            True when any form matches.
-        """
-        text_skeleton = skeleton(text)
-        return any(
-            needle in text_skeleton and pattern.search(text) is not None
-            for needle, pattern in self.forms
-        )
+def _word_before(text: str, start: int, extra: str = "") -> tuple[int, str]:
+    """The word before `start` across a short gap: (where it starts, its skeleton)."""
+    gap = start
+    while gap > 0 and start - gap < 4 and (text[gap - 1].isspace() or text[gap - 1] in _WORD_GAP):
+        gap -= 1
+    begin = gap
+    while begin > 0 and (text[begin - 1].isalnum() or text[begin - 1] in _APOSTROPHES + extra):
+        begin -= 1
+    return begin, skeleton(text[begin:gap])
 
 
-def _needle(source: str) -> str:
-    """The skeleton of a needle source; empty (always search) unless it is plain ASCII.
+def _word_after(text: str, end: int) -> tuple[int, str]:
+    """The word after `end` across a short gap: (where it ends, its skeleton)."""
+    gap = end
+    while gap < len(text) and gap - end < 4 and (text[gap].isspace() or text[gap] in _WORD_GAP):
+        gap += 1
+    finish = gap
+    while finish < len(text) and (text[finish].isalnum() or text[finish] in _APOSTROPHES):
+        finish += 1
+    return finish, skeleton(text[gap:finish])
 
-    Only ASCII letters and digits have every form the case-insensitive search
-    accepts mapped by `_SKELETON`; for any other letter, skip no text.
-    """
-    needle = skeleton(source)
-    return needle if needle.isascii() else ""
+
+def _forenames(
+    text: str, start: int, end: int, *, words: frozenset[str], initials: frozenset[str]
+) -> tuple[int, int]:
+    """Grow a surname over the forenames (or their initials) before it and the forenames after."""
+    for _ in range(len(words) + 2):
+        begin, word = _word_before(text, start)
+        if not word or not (word in words or (len(word) == 1 and word in initials)):
+            break
+        start = begin
+    for _ in range(len(words) + 1):
+        finish, word = _word_after(text, end)
+        if word not in words:
+            break
+        end = finish
+    return start, end
 
 
-@functools.lru_cache(maxsize=4096)
+def _legal_suffix(text: str, start: int, end: int) -> tuple[int, int]:
+    """Grow an organisation's name over a legal suffix (`Ltd`, `B.V.`) after it."""
+    for _ in range(2):
+        finish = end
+        gap = finish
+        while gap < len(text) and gap - end < 3 and text[gap] in " ,\u00a0":
+            gap += 1
+        finish = gap
+        while finish < len(text) and (text[finish].isalnum() or text[finish] == "."):
+            finish += 1
+        if finish == gap or skeleton(text[gap:finish]) not in _LEGAL_SUFFIXES:
+            break
+        end = finish
+    return start, end
+
+
+def _vessel_prefix(text: str, start: int, end: int) -> tuple[int, int]:
+    """Grow a vessel's name over a prefix (`MV`, `M/V`) before it."""
+    begin, word = _word_before(text, start, extra="/")
+    return (begin if word in _VESSEL_PREFIXES else start), end
+
+
+def _phone_prefix(text: str, start: int, end: int) -> tuple[int, int]:
+    """Grow a phone number over the `+` or `(` written before it."""
+    before = text[start - 1] if start else ""
+    if before == "+" or (before == "(" and ")" in text[start:end]):
+        start -= 1
+    return start, end
+
+
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_LEGAL_SUFFIXES = frozenset(
+    {"ltd", "limited", "plc", "llp", "llc", "lp", "inc", "incorporated", "corp", "corporation"}
+    | {"co", "company", "gmbh", "ag", "bv", "nv", "sa", "sarl", "srl", "spa", "pty", "oy", "ab"}
+)
+_VESSEL_PREFIXES = frozenset({"mv", "mt", "ms", "ss", "fv", "rv", "my"})
+
+
+# -- the public functions ------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=65536)
 def _finder(key: tuple[str, str, str, str]) -> Finder:
     subject_type, value, country, born = key
     match subject_type:
-        case "vehicle":
-            forms = [_vehicle(value)]
-        case "container":
-            forms = [_container(value)]
-        case "vessel":
-            forms = [_vessel(value)]
-        case "phone":
-            forms = [_phone(value)]
-        case "email":
-            forms = [_email(value)]
+        case "vehicle" | "container":
+            parts = _compact(value, subject_type)
         case "passport":
-            forms = [_passport(country, value)]
+            parts = _passport(country, value)
+        case "vessel":
+            parts = _vessel(value)
+        case "phone":
+            parts = _phone(value)
+        case "email":
+            parts = _email(value)
         case "organisation":
-            forms = [_organisation(value)]
+            parts = _organisation(value)
         case "person":
-            forms = [_person_name(value)]
-            if born:
-                forms.append(_date_of_birth(dt.date.fromisoformat(born)))
+            parts = _person(value, born)
         case _:
-            forms = [_other(value)]
-    return Finder(forms)
+            parts = _other(value)
+    return Finder(parts)
 
 
 def _key(subject: Subject) -> tuple[str, str, str, str]:
@@ -552,7 +655,7 @@ def mention_finder(subject: Subject) -> Finder:
         subject: a subject of an item.
 
     Returns:
-        Its finder (built once per identifier, then cached).
+        Its finder (worked out once per identifier, then cached).
     """
     return _finder(_key(subject))
 
