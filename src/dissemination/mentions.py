@@ -41,6 +41,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -131,13 +132,10 @@ class Prepared:
             The index of that letter or digit in `text`.
         """
         if self._runs is None:
-            self._runs = []
-            dropped = 0
-            for dropped_run in _NOT_ALNUM.finditer(self.text):
-                start, end = dropped_run.span()
-                self._runs.append(start - dropped)
-                dropped += end - start
-                self._shifts.append(dropped)
+            # text = kept[0] dropped[0] kept[1] dropped[1] ... (kept: letters and digits)
+            kept = _NOT_ALNUM.split(self.text)
+            self._runs = list(itertools.accumulate(map(len, kept[:-1])))
+            self._shifts = list(itertools.accumulate(map(len, _NOT_ALNUM.findall(self.text))))
         run = bisect.bisect_right(self._runs, index) - 1
         return index + (self._shifts[run] if run >= 0 else 0)
 
@@ -265,11 +263,11 @@ class _Part:
     forms: tuple[Form, ...]
     boundary: Boundary = _apart
     extend: Extension | None = None
-    gate: str = ""  # a needle every form contains: skip the part when the skeleton lacks it
+    gate: tuple[str, ...] = ()  # needles every form contains: skip the part unless all occur
 
     def find(self, prepared: Prepared, found: list[tuple[int, int]]) -> None:
         text, seen = prepared.text, prepared.skeleton
-        if self.gate not in seen:
+        if any(needle not in seen for needle in self.gate):
             return
         for form in self.forms:
             needle = form.needle
@@ -281,10 +279,15 @@ class _Part:
                 at = seen.find(needle, at + 1)
 
     def _check(self, prepared: Prepared, form: Form, at: int) -> tuple[int, int] | None:
-        text, position = prepared.text, prepared.position
-        start = left = position(at)
-        for offset, rule in enumerate(form.rules, start=at + 1):
-            right = position(offset)
+        text = prepared.text
+        start = left = prepared.position(at)
+        for rule in form.rules:  # walk to each next letter or digit, checking the gap
+            right = left + 1
+            limit = right + rule.most
+            while not text[right].isalnum():  # the skeleton says there is one
+                right += 1
+                if right > limit:
+                    return None
             if not rule.allows(text[left + 1 : right]):
                 return None
             left = right
@@ -515,7 +518,7 @@ def _date_of_birth(born: dt.date) -> _Part:
                     forms.append(_form([written_day, month_name, y], _NONE, _DATE_WORDS))
                     forms.append(_form([written_day, "of", month_name, y], _NONE, _DATE_WORDS))
                 forms.append(_form([month_name, written_day, year], _NONE, _DATE_WORDS))
-    return _Part(tuple(forms), gate=short)
+    return _Part(tuple(forms), gate=(short, str(born.day)))
 
 
 # -- growing a mention over the words around it ------------------------------------------------
