@@ -23,6 +23,7 @@ from dissemination.policy import Policy, default_policy
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
+    "UniqueKeyLoader",
     "iter_items",
     "load_item",
     "load_principal",
@@ -38,11 +39,11 @@ DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class UniqueKeyLoader(yaml.SafeLoader):
     """A safe YAML loader that rejects duplicate mapping keys."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+def _construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _value in node.value:
         key = loader.construct_object(key_node, deep=deep)
@@ -54,7 +55,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(
+UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,
 )
@@ -97,7 +98,7 @@ def parse_document(text: str, *, source: str, yaml_ok: bool = True) -> Any:
         except ValueError as exc:
             raise InputError(f"not valid JSON ({exc})", source=source) from exc
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "syntax error"

@@ -46,7 +46,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from dissemination.decision import LabelCheck
 from dissemination.errors import CaseError, DocumentError, InputError
-from dissemination.loading import parse_document, parse_item, parse_principal
+from dissemination.loading import UniqueKeyLoader, parse_document, parse_item, parse_principal
 from dissemination.models import Item, Principal
 from dissemination.policy import Policy, ProfileSettings
 from dissemination.vocabulary import Vocabulary
@@ -185,23 +185,7 @@ class CaseFile:
     cases: tuple[Case, ...]
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe YAML loader that rejects duplicate mapping keys."""
-
-
-def _no_duplicates(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key `{key}`", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+_Loader = UniqueKeyLoader  # the same duplicate-rejecting safe loader as items use
 
 
 def _parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
