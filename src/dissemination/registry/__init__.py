@@ -12,7 +12,12 @@ The modules, one concept each:
 - `labels`: what is kept of an item (its label; no content, no identifiers);
 - `answers`: the values returned, and the policy filter of a lookup (pure);
 - `database`: tables, engines, transactions, error translation (SQLAlchemy);
-- `core`: the `Registry` itself.
+- `store`: the rows every operation reads and writes (key chain, claims, links, events);
+- `ingest`: registering an item (label, links, claims);
+- `lookup`: reading what a lookup decides on;
+- `lifecycle`: transfer, renew, release, lapse, and the history;
+- `rekey`: wrapping every digest under new keys;
+- `core`: the `Registry` itself, the one door to the above.
 """
 
 from dissemination.registry.answers import (

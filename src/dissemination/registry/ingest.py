@@ -1,0 +1,225 @@
+"""Registering an item on ingest: store its label, link its subjects, claim the unowned.
+
+One transaction per item. Exactly one owner per subject is the primary key of
+`claims`: each writer inserts with `ON CONFLICT DO NOTHING` and reads what
+won, touching subjects in digest order (one lock order for every writer on
+PostgreSQL). A lapsed claim is taken over by compare and set
+(`lifecycle.take_over_lapsed`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection
+
+from dissemination.errors import RegistryError
+from dissemination.identifiers import normalise_subjects
+from dissemination.models import Item
+from dissemination.registry.answers import Claim, Registration
+from dissemination.registry.database import insert_ignore
+from dissemination.registry.labels import label_json
+from dissemination.registry.lifecycle import expiry, take_over_lapsed
+from dissemination.registry.store import Store, aware, claim_of
+
+__all__ = ["register"]
+
+
+def register(
+    store: Store,
+    item: Item,
+    *,
+    now: dt.datetime,
+    actor: str,
+    label_verified: bool,
+    period: dt.timedelta | None,
+) -> tuple[Registration, ...]:
+    """Register an item: link it to each of its subjects, claim the unowned.
+
+    See `Registry.register`.
+
+    Args:
+        store: the registry's store.
+        item: the item.
+        now: the time of registration, with a zone.
+        actor: who registers (recorded in the history).
+        label_verified: whether the item's label signature was verified.
+        period: the claim period.
+
+    Returns:
+        One registration per subject, in item order.
+
+    Raises:
+        IdentifierError: a subject identifier cannot be right; names the subject.
+        RegistryError: a database error (nothing is written).
+        RegistryKeyError: the registry was re-keyed with keys this process lacks.
+    """
+    now = aware(now)
+    identifiers = normalise_subjects(item)
+    label = label_json(item)
+
+    def work(connection: Connection) -> tuple[Registration, ...]:
+        depth = store.depth(connection)
+        key_id = store.key_id(depth)
+        groups: dict[str, list[int]] = {}
+        for index, identifier in enumerate(identifiers):
+            groups.setdefault(store.digest(identifier, depth), []).append(index)
+        _store_label(store, connection, item, label, verified=label_verified, now=now)
+        _unlink_stale(store, connection, item.id, set(groups), now=now, actor=actor)
+        outcomes: dict[str, tuple[str, Claim, tuple[str, ...]]] = {}
+        for digest in sorted(groups):  # one lock order for every writer (PostgreSQL)
+            _link(
+                store,
+                connection,
+                digest,
+                item.id,
+                groups[digest],
+                now=now,
+                actor=actor,
+                key_id=key_id,
+            )
+            outcome, claim = _claim_for(
+                store, connection, digest, item, now=now, actor=actor, key_id=key_id, period=period
+            )
+            outcomes[digest] = (outcome, claim, store.linked_ids(connection, digest))
+        results = []
+        for digest, positions in groups.items():
+            outcome, claim, linked = outcomes[digest]
+            for index in positions:
+                results.append(
+                    (
+                        index,
+                        Registration(
+                            subject=item.subject_key(index),
+                            type=identifiers[index].type,
+                            outcome=outcome,
+                            claim=claim,
+                            items=linked,
+                        ),
+                    )
+                )
+        return tuple(registration for _, registration in sorted(results))
+
+    return store.run(work)
+
+
+def _store_label(
+    store: Store,
+    connection: Connection,
+    item: Item,
+    label: str,
+    *,
+    verified: bool,
+    now: dt.datetime,
+) -> None:
+    items = store.tables.items
+    row = {
+        "item_id": item.id,
+        "label": label,
+        "label_verified": int(verified),
+        "registered": now,
+        "updated": now,
+    }
+    if insert_ignore(connection, items, row):
+        return
+    connection.execute(
+        update(items)
+        .where(
+            items.c.item_id == item.id,
+            (items.c.label != label) | (items.c.label_verified != int(verified)),
+        )
+        .values(label=label, label_verified=int(verified), updated=now)
+    )
+
+
+def _unlink_stale(
+    store: Store,
+    connection: Connection,
+    item_id: str,
+    digests: set[str],
+    *,
+    now: dt.datetime,
+    actor: str,
+) -> None:
+    links = store.tables.links
+    current = connection.execute(
+        select(links.c.digest).where(links.c.item_id == item_id).order_by(links.c.digest)
+    ).scalars()
+    for digest in [digest for digest in current if digest not in digests]:
+        connection.execute(
+            delete(links).where(links.c.digest == digest, links.c.item_id == item_id)
+        )
+        store.event(connection, digest, at=now, action="unlink", actor=actor, item_id=item_id)
+
+
+def _link(
+    store: Store,
+    connection: Connection,
+    digest: str,
+    item_id: str,
+    positions: Sequence[int],
+    *,
+    now: dt.datetime,
+    actor: str,
+    key_id: str,
+) -> None:
+    links = store.tables.links
+    text = ",".join(str(position) for position in positions)
+    row = {
+        "digest": digest,
+        "item_id": item_id,
+        "key_id": key_id,
+        "positions": text,
+        "linked": now,
+    }
+    if insert_ignore(connection, links, row):
+        store.event(connection, digest, at=now, action="link", actor=actor, item_id=item_id)
+        return
+    connection.execute(
+        update(links)
+        .where(links.c.digest == digest, links.c.item_id == item_id, links.c.positions != text)
+        .values(positions=text)
+    )
+
+
+def _claim_for(
+    store: Store,
+    connection: Connection,
+    digest: str,
+    item: Item,
+    *,
+    now: dt.datetime,
+    actor: str,
+    key_id: str,
+    period: dt.timedelta | None,
+) -> tuple[str, Claim]:
+    owner = item.owner
+    row: dict[str, object] = {
+        "digest": digest,
+        "key_id": key_id,
+        "owner_organisation": owner.organisation,
+        "owner_unit": owner.unit,
+        "owner_contact": owner.contact,
+        "item_id": item.id,
+        "since": now,
+        "expires": expiry(now, period),
+    }
+    if insert_ignore(connection, store.tables.claims, row):
+        store.event(
+            connection, digest, at=now, action="claim", actor=actor, item_id=item.id, owner=owner
+        )
+        return "new", claim_of(row)
+    existing = store.claim(connection, digest)
+    if existing is None:  # released between our insert and read: impossible in one transaction
+        raise RegistryError("a claim vanished inside a transaction", target=store.url)
+    if existing.live(now):
+        return "already_owned", existing
+    taken = take_over_lapsed(store, connection, digest, existing, row, now=now, actor=actor)
+    if taken is not None:
+        return "new", taken
+    current = store.claim(connection, digest)
+    if current is None:
+        raise RegistryError("a claim vanished inside a transaction", target=store.url)
+    return "already_owned", current
