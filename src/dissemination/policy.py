@@ -122,7 +122,8 @@ class _ProfileFile(BaseModel):
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        # As bytes: no newline translation, so rows are read as casbin reads them.
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise PolicyError("policy file is missing", path=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -175,7 +176,10 @@ def _parse_row(
     try:
         view = View.parse(view_text)
     except ValueError:
-        raise PolicyError(f"unknown view `{view_text}`", path=where, line=number) from None
+        view = None
+    if view is None or view.label != view_text:
+        # casbin compares the view as written: `Full` would never match a row.
+        raise PolicyError(f"unknown view `{view_text}`", path=where, line=number)
     if view is View.NONE and (ptype == "p2" or effect == "allow"):
         raise PolicyError("only a deny row can name `none` (as its cap)", path=where, line=number)
     needed, forbidden = parse_condition(when)
@@ -201,10 +205,24 @@ def _parse_row(
 def _parse_rows(path: Path, text: str, known_facts: frozenset[str]) -> tuple[PolicyRow, ...]:
     rows: list[PolicyRow] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # casbin's file adapter splits on `\n` alone and strips each line; read the
+    # lines as it does, and refuse what it would read otherwise.
+    for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
+        if len(line.splitlines()) > 1 or "\r" in line:
+            raise PolicyError(
+                "line holds a line break casbin does not see (only `\\n` ends a row)",
+                path=str(path),
+                line=number,
+            )
         if not line or line.startswith("#"):
             continue
+        if any(bracket in line for bracket in "[]()"):
+            raise PolicyError(
+                "row holds a bracket or parenthesis, which casbin reads as grouping",
+                path=str(path),
+                line=number,
+            )
         fields = [part.strip() for part in line.split(",")]
         row = _parse_row(fields, where=str(path), number=number, known_facts=known_facts)
         if row.rule in seen:

@@ -1,0 +1,85 @@
+"""Findings of the security review, each pinned by a test that failed before its fix."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dissemination import PolicyError, load_policy
+from dissemination.policy import DEFAULT_POLICY_DIR
+
+AGENCY_CAP = "p, cap.agency, employment.agency, sanitised, -, deny"
+HIDE_REQUESTED = "p2, hide.sanitised.requested, sanitised, category.sanitise_requested, deny"
+
+
+@pytest.fixture
+def copied(tmp_path: Path) -> Path:
+    target = tmp_path / "policy"
+    shutil.copytree(DEFAULT_POLICY_DIR, target)
+    return target
+
+
+def _edit(directory: Path, old: str, new: str) -> None:
+    path = directory / "policy.csv"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_bytes(text.replace(old, new).encode("utf-8"))
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\r"])
+def test_a_line_break_casbin_does_not_see_is_refused(copied: Path, separator: str) -> None:
+    """casbin splits the file on `\\n` only; Python's `splitlines` on more.
+
+    `deny<sep># note` read by `splitlines` is a deny row and a comment; casbin
+    reads one row whose effect is `deny<sep># note`, neither allow nor deny, so
+    the cap never applied (an agency reader got `full`).
+    """
+    _edit(copied, AGENCY_CAP, AGENCY_CAP + separator + "# note")
+    with pytest.raises(PolicyError, match="a line break casbin does not see"):
+        load_policy(copied)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (AGENCY_CAP, AGENCY_CAP.replace("sanitised", "SANITISED")),
+        (HIDE_REQUESTED, HIDE_REQUESTED.replace(", sanitised,", ", Sanitised,")),
+        (HIDE_REQUESTED, HIDE_REQUESTED.replace(", sanitised,", ", sanitised ,")),
+    ],
+)
+def test_a_view_casbin_would_not_match_is_refused(copied: Path, old: str, new: str) -> None:
+    """casbin compares the view as written; a view in another case never matched.
+
+    A `p2` deny row written `Sanitised` was inert (the categories an originator
+    asked to sanitise were shown at `sanitised`); a `p` row so written made
+    `decide` raise `KeyError`.
+    """
+    _edit(copied, old, new)
+    if new.endswith("sanitised , category.sanitise_requested, deny"):
+        load_policy(copied)  # spaces around a field: both readers strip them
+        return
+    with pytest.raises(PolicyError, match="unknown view `S"):
+        load_policy(copied)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "p, cap.agency[, employment.agency, sanitised, -], deny",
+        "p, cap.agency(, employment.agency, sanitised, -), deny",
+        "p, cap.agency], employment.agency, sanitised, -, deny",
+    ],
+)
+def test_brackets_casbin_would_group_are_refused(copied: Path, row: str) -> None:
+    """casbin does not split on a comma inside `[...]` or `(...)`: it read other fields."""
+    _edit(copied, AGENCY_CAP, row)
+    with pytest.raises(PolicyError, match="casbin reads as grouping"):
+        load_policy(copied)
+
+
+def test_a_policy_file_with_crlf_line_ends_still_loads(copied: Path) -> None:
+    path = copied / "policy.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert len(load_policy(copied).rows) == len(load_policy(DEFAULT_POLICY_DIR).rows)
