@@ -163,3 +163,56 @@ def test_a_wrong_key_exits_2(setup: tuple[Path, Path], tmp_path: Path) -> None:
     result = run("registry", "history", "vehicle", "AB12CDE", "--key-file", wrong)
     assert result.exit_code == 2
     assert "key `k1` is not the key this registry was keyed with" in result.stderr
+
+
+# -- the disclosure trail ---------------------------------------------------------------------
+
+
+def test_lookup_records_what_it_shows_in_the_trail(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    keys, _ = setup
+    assert run("registry", "register", HUMBER / "items", "--key-file", keys).exit_code == 0
+    trail_keys = tmp_path / "trail-keys"
+    trail_keys.mkdir()
+    assert run("keys", "generate", "--org", "trail", "--out", trail_keys).exit_code == 0
+    log = tmp_path / "trail.jsonl"
+    audit = ["--audit", log, "--audit-key", trail_keys / "trail.key", "--checkpoint-every", "1"]
+    shown = []
+    for who in (OFFICER, AGENCY):
+        result = run(
+            "registry", "lookup", "vehicle", "ab12 cde", "--as", who, "--key-file", keys,
+            "--now", NOW, "--format", "json", *audit,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        answer = json.loads(result.output)
+        shown += [(linked["item"], linked["view"]) for linked in answer["items"]]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["item"], r["view"]) for r in records] == shown
+    assert len(shown) == 3  # the officer sees both items, the agency officer one
+    # The agency officer may not know HUM-2026-000123 concerns the vehicle: not recorded.
+    assert [r["reader"] for r in records].count("agency-0042") == 1
+    assert all(r["portions"] == [] and r["subjects"] == [] for r in records)
+    text = log.read_text()
+    for withheld in ("AB12CDE", "AB12 CDE", "ab12", "tractor", "tobacco", "Vehicle"):
+        assert withheld not in text
+    verified = run("audit", "verify", log, "--key", trail_keys / "trail.pem")
+    assert verified.exit_code == 0, verified.output
+    assert "signatures verified" in verified.output
+
+
+def test_lookup_shows_nothing_when_the_trail_cannot_be_written(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    keys, _ = setup
+    run("registry", "register", HUMBER / "items", "--key-file", keys)
+    log = tmp_path / "trail.jsonl"
+    log.write_text('{"seq": 1, "ite')  # a record half-written by a crash
+    result = run(
+        "registry", "lookup", "container", "MSCU1234566", "--as", OFFICER, "--key-file", keys,
+        "--now", NOW, "--audit", log,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "half-written" in result.stderr
+    assert log.read_text() == '{"seq": 1, "ite'

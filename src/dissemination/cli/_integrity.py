@@ -1,11 +1,14 @@
-"""Integrity options shared by the deciding commands (`view`, `filter`).
+"""Integrity options shared by the deciding commands (`view`, `filter`, `registry lookup`).
 
 `@integrity_options` adds `--trust DIR` (the trust store, for profiles that
-require signed labels) and `--audit TARGET` with `--audit-key KEY` and
-`--checkpoint-every N` (the disclosure trail). The options do not change the
-command's signature: their values wait in the click context until the command
-calls `integrity_setup(policy)`, which gives the label check for `decide` and
-the function that records each decision before it is shown.
+require signed labels) and the audit options. `@audit_options` alone adds
+`--audit TARGET` with `--audit-key KEY` and `--checkpoint-every N` (the
+disclosure trail): `registry lookup` takes only these, since the registry
+checked each label's signature when the item was registered. The options do
+not change the command's signature: their values wait in the click context
+until the command calls `integrity_setup(policy)`, which gives the label check
+for `decide` and the function that records each decision before it is shown,
+or `audit_trail()`, which gives the trail alone.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dissemination.integrity import LabelVerifier, load_private_key, load_trust_
 from dissemination.models import Item
 from dissemination.policy import Policy
 
-__all__ = ["IntegritySetup", "integrity_options", "integrity_setup"]
+__all__ = ["IntegritySetup", "audit_options", "audit_trail", "integrity_options", "integrity_setup"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,18 +40,23 @@ def _keep(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 def integrity_options(function: F) -> F:
     """Add `--trust`, `--audit`, `--audit-key` and `--checkpoint-every` to a command."""
+    function = audit_options(function)
+    return click.option(
+        "--trust",
+        type=click.Path(path_type=Path),
+        default=None,
+        metavar="DIR",
+        expose_value=False,
+        callback=_keep,
+        envvar="DISSEMINATION_TRUST",
+        help="Trust store (a directory of <organisation>.pem public keys) to verify "
+        "signed labels with, when the profile requires them.",
+    )(function)
+
+
+def audit_options(function: F) -> F:
+    """Add `--audit`, `--audit-key` and `--checkpoint-every` to a command."""
     options = [
-        click.option(
-            "--trust",
-            type=click.Path(path_type=Path),
-            default=None,
-            metavar="DIR",
-            expose_value=False,
-            callback=_keep,
-            envvar="DISSEMINATION_TRUST",
-            help="Trust store (a directory of <organisation>.pem public keys) to verify "
-            "signed labels with, when the profile requires them.",
-        ),
         click.option(
             "--audit",
             default=None,
@@ -142,15 +150,33 @@ def integrity_setup(policy: Policy) -> IntegritySetup:
             "`--trust` is not used",
             err=True,
         )
-    trail = None
+    return IntegritySetup(label_check=label_check, trail=audit_trail())
+
+
+def audit_trail() -> DisclosureTrail | None:
+    """Open the disclosure trail the running command's audit options name.
+
+    The trail is closed when the command's context closes.
+
+    Returns:
+        The trail, or None without `--audit`.
+
+    Raises:
+        click.UsageError: `--audit-key` without `--audit`.
+        KeyFileError: the trail key cannot be used.
+        TrailError: the trail cannot be opened.
+    """
+    ctx = click.get_current_context()
+    values: dict[str, Any] = ctx.meta.get(_META, {})
     target: str | None = values.get("audit")
     key_path: Path | None = values.get("audit_key")
-    if target is not None:
-        key = load_private_key(key_path) if key_path is not None else None
-        trail = open_trail(
-            target, checkpoint_key=key, checkpoint_every=values.get("checkpoint_every", 100)
-        )
-        ctx.call_on_close(trail.close)
-    elif key_path is not None:
-        raise click.UsageError("`--audit-key` needs `--audit TARGET`")
-    return IntegritySetup(label_check=label_check, trail=trail)
+    if target is None:
+        if key_path is not None:
+            raise click.UsageError("`--audit-key` needs `--audit TARGET`")
+        return None
+    key = load_private_key(key_path) if key_path is not None else None
+    trail = open_trail(
+        target, checkpoint_key=key, checkpoint_every=values.get("checkpoint_every", 100)
+    )
+    ctx.call_on_close(trail.close)
+    return trail

@@ -6,6 +6,8 @@ the SQLite file `~/.local/share/dissemination/registry.sqlite`) and
 in `$DISSEMINATION_REGISTRY_KEY`), and prints JSON with `--format json`.
 Bad input (a malformed identifier, an unreachable database, a missing or
 wrong key) is one line on standard error and exit code 2, with nothing written.
+`registry lookup --audit TARGET` records each item it shows in the disclosure
+trail before printing anything (the audit options of `view` and `filter`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dissemination.cli._common import (
     policy_option,
     resolve_policy,
 )
+from dissemination.cli._integrity import audit_options, audit_trail
 from dissemination.identifiers import (
     IDENTIFIER_TYPES,
     NormalisedIdentifier,
@@ -180,6 +183,7 @@ def register(
 @_registry_options
 @policy_option
 @now_option
+@audit_options
 def lookup(
     *,
     subject_type: str,
@@ -194,13 +198,19 @@ def lookup(
     policy_dir: Path | None,
     now_text: str | None,
 ) -> None:
-    """Who owns intelligence on TYPE VALUE, as far as READER may know."""
+    """Who owns intelligence on TYPE VALUE, as far as READER may know.
+
+    With `--audit`, each item the answer shows is recorded in the disclosure
+    trail before anything is printed; if the trail cannot be written, nothing is.
+    """
     now = parse_now(now_text)
     policy = resolve_policy(policy_dir)
     identifier = _identifier(subject_type, value, country, born)
     reader = load_principal(reader_path, policy=policy)
+    trail = audit_trail()
+    record = trail.record if trail is not None else None
     with _open(url, key_file, claim_days) as opened:
-        answer = opened.lookup(identifier, reader, now=now, policy=policy)
+        answer = opened.lookup(identifier, reader, now=now, policy=policy, record=record)
     data = answer.to_json()
     lines = [f"{identifier.type} {identifier.canonical}: owner {_owner_text(data['owner'])}"]
     if data["owner"] is not None:

@@ -18,12 +18,21 @@ is told only when the item the claim rests on contributes. Everything else is
 left out without trace, so a subject whose items are all at `none` for this
 reader gets the very answer an identifier never registered gets, byte for
 byte. The answer carries no count, digest or time of its own.
+
+When the lookup is recorded in the disclosure trail (`answer(record=...)`),
+each contributing item is recorded before the answer is returned, and only
+those: an item that contributes nothing disclosed nothing. The record is made
+from the stored label and `disclosed(decision)`: the item id, the reader's
+view, the rule ids and the policy digest, with no portion and no subject,
+since a lookup shows no portion, and the registry knows a subject only by its
+position in the item (never by the id a `view` record would name it by).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +52,7 @@ __all__ = [
     "StoredLink",
     "answer",
     "contributes",
+    "disclosed",
 ]
 
 
@@ -337,6 +347,22 @@ def contributes(decision: Decision, label: Item, positions: Iterable[int]) -> bo
     )
 
 
+def disclosed(decision: Decision) -> Decision:
+    """What a lookup disclosed of an item, as the disclosure trail records it.
+
+    A lookup shows an item's pointer (and, from `gist` up, its banner), never
+    a portion or a subject: the decision keeps its view, reasons and policy,
+    and shows no portion and no subject.
+
+    Args:
+        decision: the reader's decision on the item's stored label.
+
+    Returns:
+        The decision with no portion and no subject shown.
+    """
+    return dataclasses.replace(decision, portions=(), subjects=(), masks=())
+
+
 def _linked_item(link: StoredLink, label: Item, decision: Decision) -> LinkedItem:
     gist = decision.view >= View.GIST
     return LinkedItem(
@@ -359,6 +385,7 @@ def answer(
     *,
     now: dt.datetime,
     policy: Policy,
+    record: Callable[[Item, Decision], object] | None = None,
 ) -> LookupAnswer:
     """Build the lookup answer for one reader: each linked item through `decide`.
 
@@ -369,12 +396,16 @@ def answer(
         reader: who asks.
         now: the time of the lookup, with a zone.
         policy: the profile to decide by.
+        record: called, before the answer is returned, with the stored label
+            and `disclosed(decision)` of each item the answer shows, in item
+            id order (the disclosure trail's `DisclosureTrail.record`); never
+            for an item that contributes nothing. If it raises, no answer.
 
     Returns:
         The answer; the same for an unknown subject and for one whose items are
         all at `none` for this reader.
     """
-    visible: list[LinkedItem] = []
+    shown: list[tuple[LinkedItem, Item, Decision]] = []
     for link in links:
         label = link.label
         if label is None:
@@ -383,8 +414,12 @@ def answer(
             reader, label, now=now, policy=policy, label_check=_verified(link.label_verified)
         )
         if contributes(decision, label, link.positions):
-            visible.append(_linked_item(link, label, decision))
-    visible.sort(key=lambda linked: linked.item_id)
+            shown.append((_linked_item(link, label, decision), label, decision))
+    shown.sort(key=lambda entry: entry[0].item_id)
+    if record is not None:
+        for _, label, decision in shown:
+            record(label, disclosed(decision))
+    visible = [linked for linked, _, _ in shown]
     shown_claim = None
     if claim is not None and claim.live(now) and any(i.item_id == claim.item_id for i in visible):
         shown_claim = claim

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -24,6 +25,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from dissemination.decision import Decision
 from dissemination.errors import RegistryError
 from dissemination.models import Item, Owner, Principal
 from dissemination.policy import Policy
@@ -215,6 +217,7 @@ class Registry:
         *,
         now: dt.datetime,
         policy: Policy | None = None,
+        record: Callable[[Item, Decision], object] | None = None,
     ) -> LookupAnswer:
         """Who owns intelligence on `subject`, as far as `reader` may know.
 
@@ -223,11 +226,20 @@ class Registry:
         contribute nothing, so a subject known only through such items gets
         the same answer as one never registered.
 
+            >>> with open_trail("trail.jsonl") as trail:  # doctest: +SKIP
+            ...     registry.lookup(subject, reader, now=now, record=trail.record)
+
         Args:
             subject: a subject, or an identifier from `identifiers.normalise_value`.
             reader: who asks.
             now: the time of the lookup, with a zone.
             policy: the profile to decide by (the embedded default when None).
+            record: called, before the answer is returned, for each item the
+                answer shows, with the item's stored label (no content) and
+                the decision narrowed to what a lookup shows (no portion, no
+                subject): the disclosure trail's `DisclosureTrail.record`, as
+                for `filter`. Items that contribute nothing are not recorded.
+                If it raises, the lookup raises and no answer is returned.
 
         Returns:
             The answer.
@@ -236,8 +248,9 @@ class Registry:
             IdentifierError: the subject's identifier cannot be right.
             RegistryError: a database error.
             RegistryKeyError: the registry was re-keyed with keys this process lacks.
+            TrailError: `record` could not write the disclosure trail (no answer).
         """
-        return lookups.lookup(self._store, subject, reader, now=now, policy=policy)
+        return lookups.lookup(self._store, subject, reader, now=now, policy=policy, record=record)
 
     # -- life cycle ----------------------------------------------------------------
 

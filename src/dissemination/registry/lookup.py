@@ -7,12 +7,14 @@ reads the rows in one read-only transaction and hands them over.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from dissemination.models import Principal
+from dissemination.decision import Decision
+from dissemination.models import Item, Principal
 from dissemination.policy import Policy, default_policy
 from dissemination.registry.answers import Claim, LookupAnswer, StoredLink, answer
 from dissemination.registry.labels import parse_label
@@ -32,6 +34,7 @@ def lookup(
     *,
     now: dt.datetime,
     policy: Policy | None,
+    record: Callable[[Item, Decision], object] | None = None,
 ) -> LookupAnswer:
     """Who owns intelligence on `subject`, as far as `reader` may know (see `Registry.lookup`).
 
@@ -41,6 +44,7 @@ def lookup(
         reader: who asks.
         now: the time of the lookup, with a zone.
         policy: the profile to decide by (the embedded default when None).
+        record: records what the answer shows of each item (see `answers.answer`).
 
     Returns:
         The answer.
@@ -49,6 +53,7 @@ def lookup(
         IdentifierError: the subject's identifier cannot be right.
         RegistryError: a database error.
         RegistryKeyError: the registry was re-keyed with keys this process lacks.
+        TrailError: `record` could not write the disclosure trail (no answer).
     """
     now = aware(now)
     identifier = identifier_of(subject)
@@ -82,4 +87,4 @@ def lookup(
         )
         for row in rows
     ]
-    return answer(identifier, claim, stored, reader, now=now, policy=policy)
+    return answer(identifier, claim, stored, reader, now=now, policy=policy, record=record)
