@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dissemination import PolicyError, load_policy
+from dissemination import DocumentError, InputError, PolicyError, load_policy
+from dissemination.loading import parse_document, parse_item
 from dissemination.policy import DEFAULT_POLICY_DIR
 
 AGENCY_CAP = "p, cap.agency, employment.agency, sanitised, -, deny"
@@ -83,3 +84,56 @@ def test_a_policy_file_with_crlf_line_ends_still_loads(copied: Path) -> None:
     path = copied / "policy.csv"
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     assert len(load_policy(copied).rows) == len(load_policy(DEFAULT_POLICY_DIR).rows)
+
+
+CONTENT_KEY = "Agent BLUEBIRD met the driver at Hull docks on Tuesday night"
+
+
+def _item_data(**changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "id": "IT-1",
+        "title": "t",
+        "created": "2026-11-20T09:14:00Z",
+        "classification": "OFFICIAL",
+        "originator": {"organisation": "border-force", "unit": "u"},
+        "owner": {"organisation": "border-force", "unit": "u", "contact": "c"},
+        "portions": [{"id": "p1", "category": "tearline", "text": "x"}],
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"id": 1, "%s": 1, "%s": 2}' % (CONTENT_KEY, CONTENT_KEY),  # noqa: UP031 (JSON braces)
+        'id: 1\n"%s": 1\n"%s": 2\n' % (CONTENT_KEY, CONTENT_KEY),  # noqa: UP031 (YAML quotes)
+    ],
+)
+def test_a_duplicate_key_is_not_quoted_in_the_error(text: str) -> None:
+    """A key may be content (a mis-indented line of text); messages never quote content."""
+    with pytest.raises(InputError, match="duplicate key") as caught:
+        parse_document(text, source="f")
+    assert "BLUEBIRD" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _item_data(**{CONTENT_KEY: 1}),
+        _item_data(portions=[{"id": "p1", "category": "tearline", "text": "x", CONTENT_KEY: 1}]),
+    ],
+)
+def test_an_unknown_field_is_not_quoted_in_the_error(data: dict[str, object]) -> None:
+    with pytest.raises(DocumentError, match="extra inputs are not permitted") as caught:
+        parse_item(data, source="f")
+    assert "BLUEBIRD" not in str(caught.value)
+    assert "BLUEBIRD" not in caught.value.field
+
+
+def test_a_short_unknown_field_is_still_named() -> None:
+    with pytest.raises(DocumentError, match=r"`portions\.0\.colour`"):
+        parse_item(
+            _item_data(portions=[{"id": "p1", "category": "tearline", "text": "x", "colour": 1}]),
+            source="f",
+        )

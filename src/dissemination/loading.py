@@ -49,7 +49,7 @@ def _construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bo
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key `{key}`", key_node.start_mark
+                None, None, f"duplicate key {safe_term(key)}", key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
@@ -65,7 +65,7 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"duplicate key `{key}`")
+            raise ValueError(f"duplicate key {safe_term(key)}")
         result[key] = value
     return result
 
@@ -107,7 +107,9 @@ def parse_document(text: str, *, source: str, yaml_ok: bool = True) -> Any:
 
 
 def _field_path(loc: Iterable[int | str]) -> str:
-    return ".".join(str(part) for part in loc)
+    # An unknown key is input, and may be content (a mis-indented line of text):
+    # named like any other term (`models.safe_term`), unquoted by the backticks.
+    return ".".join(safe_term(part).strip("`") for part in loc)
 
 
 def _problem(error: Any) -> str:
