@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dissemination import DocumentError, InputError, PolicyError, load_policy
-from dissemination.loading import parse_document, parse_item
+from dissemination.loading import parse_document, parse_item, parse_principal
 from dissemination.policy import DEFAULT_POLICY_DIR
 
 AGENCY_CAP = "p, cap.agency, employment.agency, sanitised, -, deny"
@@ -137,3 +137,30 @@ def test_a_short_unknown_field_is_still_named() -> None:
             _item_data(portions=[{"id": "p1", "category": "tearline", "text": "x", "colour": 1}]),
             source="f",
         )
+
+
+def test_an_employment_the_profile_does_not_know_is_refused(copied: Path) -> None:
+    """A profile without `contractor` has no row capping contractors: one would get `full`.
+
+    Like an unknown vetting level, an employment type outside the profile's
+    vocabulary is a load error naming the field.
+    """
+    profile = copied / "profile.yaml"
+    text = profile.read_text(encoding="utf-8")
+    old = "employment: [crown-servant, agency, contractor, secondee, partner]"
+    assert old in text
+    profile.write_text(text.replace(old, "employment: [crown-servant, agency, secondee, partner]"))
+    policy_csv = copied / "policy.csv"
+    lines = policy_csv.read_text(encoding="utf-8").splitlines()
+    policy_csv.write_text("\n".join(line for line in lines if "contractor" not in line) + "\n")
+    policy = load_policy(copied)
+    data = {
+        "id": "c1",
+        "organisation": "border-force",
+        "employment": "contractor",
+        "vetting": {"level": "SC"},
+        "nationality": "GBR",
+    }
+    with pytest.raises(DocumentError, match=r"principal `employment`: unknown employment"):
+        parse_principal(data, source="f", policy=policy)
+    parse_principal({**data, "employment": "agency"}, source="f", policy=policy)

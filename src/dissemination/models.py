@@ -461,3 +461,12 @@ class Principal(Model):
     nationality: Nationality
     roles: tuple[Name, ...] = ()
     groups: tuple[Name, ...] = ()
+
+    @field_validator("employment")
+    @classmethod
+    def _known_employment(cls, value: str, info: ValidationInfo) -> str:
+        # A type the profile lacks has no row to cap it: refuse it, as an
+        # unknown vetting level is refused, rather than decide without it.
+        if value not in _vocabulary(info).employment:
+            raise ValueError(f"unknown employment {safe_term(value)} for the profile")
+        return value
