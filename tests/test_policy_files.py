@@ -159,3 +159,33 @@ def test_vocabulary_comes_from_the_profile(copied: Path) -> None:
     )
     assert reader.vetting is not None
     assert reader.vetting.level == "XV"
+
+
+ALLOW_BY_DEFAULT = {
+    "e = !some(where (p.eft == deny))": "effect `e` must be",
+    "e = some(where (p.eft == allow))": "effect `e` must be",
+    "e = priority(p.eft) || deny": "effect `e` must be",
+}
+
+
+@pytest.mark.parametrize("effect", list(ALLOW_BY_DEFAULT))
+def test_an_effect_that_is_not_deny_overrides_is_refused(copied: Path, effect: str) -> None:
+    """A model edited to allow unmatched requests, or to ignore denies, would fail open."""
+    path = copied / "model.conf"
+    text = path.read_text()
+    old = "e = some(where (p.eft == allow)) && !some(where (p.eft == deny))\n"
+    assert old in text
+    path.write_text(text.replace(old, effect + "\n", 1))
+    with pytest.raises(PolicyError, match=ALLOW_BY_DEFAULT[effect]) as caught:
+        load_policy(copied)
+    assert str(caught.value).startswith(f"{path}:")
+
+
+def test_a_missing_effect_is_refused(copied: Path) -> None:
+    path = copied / "model.conf"
+    text = path.read_text()
+    path.write_text(
+        text.replace("e2 = some(where (p.eft == allow)) && !some(where (p.eft == deny))\n", "")
+    )
+    with pytest.raises(PolicyError, match="no policy effect `e2`"):
+        load_policy(copied)

@@ -236,6 +236,46 @@ def _parse_rows(path: Path, text: str, known_facts: frozenset[str]) -> tuple[Pol
     return tuple(rows)
 
 
+DENY_OVERRIDES = "some(where (p.eft == allow)) && !some(where (p.eft == deny))"
+"""The only policy effect a profile may use: deny by default, any deny overrides allow."""
+
+_EFFECT_NAMES = ("e", "e2")
+
+
+def _check_effects(path: Path, text: str) -> None:
+    """Refuse a model whose effects are not deny-by-default, deny-overrides.
+
+    The library's promise (fail closed) rests on the effect: with
+    `!some(where (p.eft == deny))` alone, a request no row matches is allowed;
+    with `some(where (p.eft == allow))` alone, a deny row is ignored. The
+    effect is the one part of `model.conf` a deployment must not change.
+    """
+    section = ""
+    found: dict[str, int] = {}
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+            continue
+        if section != "policy_effect" or not line or line.startswith("#"):
+            continue
+        name, _, value = line.partition("=")
+        name = name.strip()
+        if name not in _EFFECT_NAMES:
+            raise PolicyError(f"unknown policy effect `{name}`", path=str(path), line=number)
+        if " ".join(value.split()) != DENY_OVERRIDES:
+            raise PolicyError(
+                f"effect `{name}` must be `{DENY_OVERRIDES}` "
+                "(deny by default, deny overrides allow)",
+                path=str(path),
+                line=number,
+            )
+        found[name] = number
+    for name in _EFFECT_NAMES:
+        if name not in found:
+            raise PolicyError(f"model has no policy effect `{name}`", path=str(path))
+
+
 def _digest(directory: Path) -> str:
     hasher = hashlib.sha256()
     for name in POLICY_FILES:
@@ -271,7 +311,7 @@ class Policy:
         profile = _read_profile(directory / "profile.yaml")
         policy_path = directory / "policy.csv"
         model_path = directory / "model.conf"
-        _read_text(model_path)
+        _check_effects(model_path, _read_text(model_path))
         self.directory = directory
         self.name = profile.name
         self.description = profile.description
