@@ -204,3 +204,21 @@ def test_now_must_have_a_zone() -> None:
 
     with pytest.raises(ValueError, match="time zone"):
         decide(reader(), item(), now=dt.datetime(2026, 11, 27))
+
+
+def test_span_markers_in_conditions_are_a_load_error() -> None:
+    import pytest
+
+    from dissemination import DocumentError
+
+    with pytest.raises(DocumentError, match="not allowed in `conditions`") as caught:
+        item(
+            grading={
+                "source": "2",
+                "intelligence": "B",
+                "handling_code": "C",
+                "conditions": "Ask [[DV: the source handler]] first",
+            }
+        )
+    assert "source handler" not in str(caught.value)
+    assert caught.value.field == "grading.conditions"

@@ -261,6 +261,16 @@ class Grading(Model):
     def _source_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
+    @field_validator("conditions")
+    @classmethod
+    def _no_span_markers(cls, value: str | None) -> str | None:
+        # Conditions travel to every reader from `gist` up; an inline span
+        # (`[[LEVEL: ...]]`) is honoured only in titles and portions, so a marker
+        # here would be shown as plain text. Refuse it rather than leak it.
+        if value is not None and ("[[" in value or "]]" in value):
+            raise ValueError("inline span markers (`[[` or `]]`) are not allowed in `conditions`")
+        return value
+
     @model_validator(mode="after")
     def _conditions_for_c(self) -> Grading:
         if self.handling_code == "C" and not self.conditions:
