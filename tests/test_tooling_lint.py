@@ -180,3 +180,21 @@ def test_cli_lint_missing_directory_is_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.startswith("error: ")
     assert result.output.count("\n") == 1
+
+
+def test_lint_reports_an_allow_by_default_effect(tmp_path: Path) -> None:
+    target = tmp_path / "policy"
+    shutil.copytree(DEFAULT_POLICY_DIR, target)
+    model = target / "model.conf"
+    model.write_text(
+        model.read_text().replace(
+            "e = some(where (p.eft == allow)) && !some(where (p.eft == deny))",
+            "e = !some(where (p.eft == deny))",
+        )
+    )
+    csv = target / "policy.csv"
+    csv.write_text(csv.read_text() + "p, x.case, always, Full, -, allow\n")
+    findings = lint_policy(target)
+    codes = {(finding.code, finding.path) for finding in findings}
+    assert ("model-effect", str(model)) in codes
+    assert any("view `Full` must be written `full`" in finding.message for finding in findings)

@@ -45,6 +45,7 @@ __all__ = [
     "Policy",
     "PolicyRow",
     "ProfileSettings",
+    "check_effects",
     "default_policy",
     "default_vocabulary",
     "load_policy",
@@ -242,8 +243,15 @@ DENY_OVERRIDES = "some(where (p.eft == allow)) && !some(where (p.eft == deny))"
 _EFFECT_NAMES = ("e", "e2")
 
 
-def _check_effects(path: Path, text: str) -> None:
+def check_effects(path: Path, text: str) -> None:
     """Refuse a model whose effects are not deny-by-default, deny-overrides.
+
+    Args:
+        path: the `model.conf` file, for messages.
+        text: its content.
+
+    Raises:
+        PolicyError: an effect is missing, unknown, or not `DENY_OVERRIDES`.
 
     The library's promise (fail closed) rests on the effect: with
     `!some(where (p.eft == deny))` alone, a request no row matches is allowed;
@@ -311,7 +319,7 @@ class Policy:
         profile = _read_profile(directory / "profile.yaml")
         policy_path = directory / "policy.csv"
         model_path = directory / "model.conf"
-        _check_effects(model_path, _read_text(model_path))
+        check_effects(model_path, _read_text(model_path))
         self.directory = directory
         self.name = profile.name
         self.description = profile.description

@@ -37,7 +37,7 @@ from pydantic import ValidationError as PydanticValidationError
 from dissemination.engine import parse_condition
 from dissemination.errors import PolicyError
 from dissemination.facts import fact_names
-from dissemination.policy import PolicyRow, load_policy
+from dissemination.policy import PolicyRow, check_effects, load_policy
 from dissemination.tooling.diff import row_signatures
 from dissemination.tooling.factspace import FactSpace
 from dissemination.vocabulary import View, Vocabulary
@@ -208,6 +208,8 @@ def _row_problems(fields: list[str], seen: dict[str, int]) -> tuple[list[str], d
     except ValueError:
         problems.append(f"unknown view `{named['view']}`")
     else:
+        if named["view"] != view.label:  # casbin compares views exactly as written
+            problems.append(f"view `{named['view']}` must be written `{view.label}`")
         if view is View.NONE and (ptype == "p2" or named["effect"] == "allow"):
             problems.append("only a deny row can name `none` (as its cap)")
     if parse_condition(named["when"]) == (frozenset(), frozenset()):
@@ -217,7 +219,8 @@ def _row_problems(fields: list[str], seen: dict[str, int]) -> tuple[list[str], d
 
 def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) -> list[PolicyRow]:
     try:
-        text = path.read_text(encoding="utf-8")
+        # Bytes, not read_text: casbin sees no newline translation, and neither may we.
+        text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         message = f"policy cannot be read ({type(exc).__name__})"
         findings.append(Finding("load", "error", str(path), None, message))
@@ -225,9 +228,17 @@ def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) ->
     known = fact_names(vocabulary) if vocabulary is not None else None
     rows: list[PolicyRow] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.split("\n"), start=1):  # as casbin's file adapter
         line = raw.strip()
+        if len(line.splitlines()) > 1 or "\r" in line:
+            message = "line holds a line break casbin does not see (only `\\n` ends a row)"
+            findings.append(Finding("malformed-row", "error", str(path), number, message))
+            continue
         if not line or line.startswith("#"):
+            continue
+        if any(bracket in line for bracket in "[]()"):
+            message = "row holds a bracket or parenthesis, which casbin reads as grouping"
+            findings.append(Finding("malformed-row", "error", str(path), number, message))
             continue
         problems, named = _row_problems([part.strip() for part in line.split(",")], seen)
         found = [Finding("malformed-row", "error", str(path), number, text) for text in problems]
@@ -388,6 +399,21 @@ def _words(rows: list[PolicyRow], words: dict[str, str], path: Path) -> Iterator
         )
 
 
+def _model(path: Path) -> Iterator[Finding]:
+    """The model's policy effects must be deny by default, deny overrides allow."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        yield Finding(
+            "load", "error", str(path), None, f"model cannot be read ({type(exc).__name__})"
+        )
+        return
+    try:
+        check_effects(path, text)
+    except PolicyError as exc:
+        yield Finding("model-effect", "error", exc.path, exc.line, exc.detail)
+
+
 def lint_policy(directory: str | Path) -> list[Finding]:
     """Lint a policy directory.
 
@@ -410,6 +436,7 @@ def lint_policy(directory: str | Path) -> list[Finding]:
         findings.extend(_view_rows(rows, vocabulary))
         findings.extend(_content_rows(rows, vocabulary))
     findings.extend(_words(rows, words, directory / "profile.yaml"))
+    findings.extend(_model(directory / "model.conf"))
     if not any(finding.severity == "error" for finding in findings):
         try:
             load_policy(directory)
