@@ -222,3 +222,25 @@ def test_span_markers_in_conditions_are_a_load_error() -> None:
         )
     assert "source handler" not in str(caught.value)
     assert caught.value.field == "grading.conditions"
+
+
+def test_caveats_of_a_shown_subject_reach_the_banner_and_a_withheld_ones_do_not() -> None:
+    marked = item(
+        subjects=[
+            {
+                "type": "container",
+                "value": "MSCU1234566",
+                "marking": {"handling": [{"kind": "descriptor", "name": "COMMERCIAL"}]},
+            },
+            {
+                "type": "vehicle",
+                "value": "AB12 CDE",
+                "marking": {"min_vetting": "DV", "handling": [{"kind": "not_for_evidence"}]},
+            },
+        ]
+    )
+    decision = decide(reader(), marked, now=NOW)
+    assert decision.subjects == (0,)
+    assert decision.caveats == ("COMMERCIAL",)
+    high = decide(reader(vetting={"level": "DV"}), marked, now=NOW)
+    assert high.caveats == ("COMMERCIAL", "NOT FOR EVIDENCE")

@@ -20,7 +20,7 @@ The steps:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -530,7 +530,6 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
     }
     shown_portions: list[str] = []
     withheld: list[Withheld] = []
-    caveats = _caveats(item.handling)
     for portion, fail in zip(item.portions, portion_fails, strict=True):
         if fail is not None:
             withheld.append(Withheld("portion", portion.id, fail))
@@ -538,8 +537,6 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
         pfacts = portion_facts(portion.category, portion.category in sanitise_categories)
         if engine.shows(view, pfacts):
             shown_portions.append(portion.id)
-            if portion.marking is not None:
-                caveats.extend(_caveats(portion.marking.handling))
             continue
         denying = [
             row.rule for row in policy.content_rows_for(view, pfacts) if row.effect == "deny"
@@ -563,10 +560,24 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
         portions=tuple(shown_portions),
         subjects=tuple(shown_subjects),
         conditions=conditions,
-        caveats=tuple(dict.fromkeys(caveats)),
+        caveats=_shown_caveats(item, shown_portions, shown_subjects),
         obligations=obligations,
         withheld=tuple(withheld),
     )
+
+
+def _shown_caveats(item: Item, portions: Sequence[str], subjects: Sequence[int]) -> tuple[str, ...]:
+    """The banner's caveats: the item's, then those of the shown portions and subjects."""
+    caveats = _caveats(item.handling)
+    shown = set(portions)
+    for portion in item.portions:
+        if portion.id in shown and portion.marking is not None:
+            caveats.extend(_caveats(portion.marking.handling))
+    for index in subjects:
+        marking = item.subjects[index].marking
+        if marking is not None:
+            caveats.extend(_caveats(marking.handling))
+    return tuple(dict.fromkeys(caveats))
 
 
 def _masked(decision: Decision, item: Item, *, rank: int, vocabulary: Vocabulary) -> Decision:
@@ -583,9 +594,11 @@ def _masked(decision: Decision, item: Item, *, rank: int, vocabulary: Vocabulary
     if not plan.masks and not plan.hidden:
         return decision
     hidden = set(plan.hidden)
+    subjects = tuple(index for index in decision.subjects if index not in hidden)
     return replace(
         decision,
-        subjects=tuple(index for index in decision.subjects if index not in hidden),
+        subjects=subjects,
+        caveats=_shown_caveats(item, decision.portions, subjects),
         reasons=(*decision.reasons, *(Reason(rule, text) for rule, text in plan.reasons())),
         withheld=(
             *decision.withheld,
