@@ -43,6 +43,7 @@ NONE_FACTS = frozenset(
         "label.invalid",
         "label.unknown_handling",
         "label.integrity_failed",
+        "reader.invalid",
         "handling.recipients_only.unlisted",
         "handling.eyes_only.unlisted",
     }

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from dissemination import (
     DocumentError,
     Item,
+    Policy,
     View,
     decide,
     load_policy,
@@ -23,6 +24,7 @@ from dissemination import (
     render,
     render_text,
 )
+from dissemination.decision import _decide_reference
 from dissemination.policy import DEFAULT_POLICY_DIR
 from dissemination.vocabulary import Vocabulary
 from tests.strategies import LEVELS, NOW, handling, item_data, items, principal_data, principals
@@ -210,6 +212,75 @@ def test_a_label_from_another_vocabulary_gives_none(
     )
     reader = parse_principal(reader_data)
     assert decide(reader, item, now=NOW).view is View.NONE
+
+
+@pytest.fixture(scope="module")
+def without_contractor(tmp_path_factory: pytest.TempPathFactory) -> Policy:
+    """A profile that does not list `contractor` (and so has no row capping contractors)."""
+    target = tmp_path_factory.mktemp("narrow") / "profile"
+    shutil.copytree(DEFAULT_POLICY_DIR, target)
+    profile = yaml.safe_load((target / "profile.yaml").read_text())
+    profile["vocabulary"]["employment"].remove("contractor")
+    profile["rules"] = {
+        rule: words for rule, words in profile["rules"].items() if "contractor" not in rule
+    }
+    (target / "profile.yaml").write_text(yaml.safe_dump(profile))
+    rows = (target / "policy.csv").read_text(encoding="utf-8").splitlines()
+    kept = [row for row in rows if "employment.contractor" not in row]
+    (target / "policy.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return load_policy(target)
+
+
+@PROPERTY_SETTINGS
+@given(reader_data=principal_data(), item=items())
+def test_a_reader_from_a_wider_vocabulary_gives_none(
+    without_contractor: Policy, reader_data: dict[str, Any], item: Item
+) -> None:
+    """A contractor validated under the default profile, decided by one without contractors.
+
+    The narrower profile has no row for contractors, so without `reader.invalid`
+    they would decide as unrestricted; they get `none`, by `cap.invalid_reader`,
+    on the fast path and the reference alike.
+    """
+    reader = parse_principal({**reader_data, "employment": "contractor"})
+    policy = without_contractor
+    fast = decide(reader, item, now=NOW, policy=policy)
+    reference = _decide_reference(reader, item, now=NOW, policy=policy)
+    assert fast == reference
+    assert fast.view is View.NONE
+    assert "reader.invalid" in fast.facts
+    assert "cap.invalid_reader" in fast.rules
+    # A reader the narrower profile lists is not touched by the row.
+    listed = parse_principal({**reader_data, "employment": "agency"})
+    assert "reader.invalid" not in decide(listed, item, now=NOW, policy=policy).facts
+
+
+def test_an_unlisted_employment_is_named_as_the_reason(without_contractor: Policy) -> None:
+    reader = parse_principal(
+        {
+            "id": "c1",
+            "organisation": "border-force",
+            "employment": "contractor",
+            "vetting": {"level": "eDV"},
+            "nationality": "GBR",
+        }
+    )
+    data = {
+        "id": "IT-1",
+        "title": "t",
+        "created": "2026-11-20T09:14:00Z",
+        "classification": "OFFICIAL",
+        "originator": {"organisation": "border-force", "unit": "u"},
+        "owner": {"organisation": "border-force", "unit": "u", "contact": "c"},
+        "portions": [{"id": "p1", "category": "tearline", "text": "x"}],
+    }
+    for decided in (decide, _decide_reference):
+        decision = decided(reader, parse_item(data), now=NOW, policy=without_contractor)
+        assert decision.view is View.NONE
+        assert decision.rules == ("cap.invalid_reader",)
+        assert decision.reasons[0].text == "your record does not fit this profile's vocabulary"
+    # Under the default profile, which lists contractors, the contractor cap applies.
+    assert decide(reader, parse_item(data), now=NOW).view is View.SANITISED
 
 
 @given(kind=st.text(min_size=1, max_size=20).filter(lambda k: k not in KINDS))

@@ -47,8 +47,9 @@ def _relevant(policy: Policy) -> frozenset[str]:
 def test_full_space_size_is_the_product_of_its_dimensions() -> None:
     space = FactSpace(default_policy().vocabulary)
     # vetting: none, five levels x meets or not, eDV always meets = 12; five employment
-    # types; three reader facts, ten handling facts, three label facts on or off.
-    assert space.size == 12 * 5 * 2**16 == 3_932_160
+    # types and one the profile does not list (`reader.invalid`); three reader facts,
+    # ten handling facts, three label facts on or off.
+    assert space.size == 12 * 6 * 2**16 == 4_718_592
 
 
 def test_every_projected_point_has_a_witness_deriving_exactly_its_facts() -> None:
@@ -68,7 +69,11 @@ def test_every_projected_point_has_a_witness_deriving_exactly_its_facts() -> Non
             label_check=witness.label_check,
         )
         if not witness.reachable:
-            assert point.facts & {"label.integrity_failed", "label.unknown_handling"}
+            assert point.facts & {
+                "label.integrity_failed",
+                "label.unknown_handling",
+                "reader.invalid",
+            }
             continue
         assert (decision.facts & relevant) | {"always"} == point.facts
         checked += 1
@@ -156,8 +161,8 @@ def test_identical_directories_give_no_change(tmp_path: Path) -> None:
     result = diff_policies(default_policy(), load_policy(tmp_path / "copy"))
     assert result.identical
     assert result.changes == ()
-    assert result.points == 147_456
-    assert result.space_size == 3_932_160
+    assert result.points == 196_608
+    assert result.space_size == 4_718_592
 
 
 def _cube_points(space: FactSpace, cube: dict[str, list[object]]) -> list[frozenset[str]]:

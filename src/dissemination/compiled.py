@@ -34,6 +34,7 @@ from dissemination.facts import (
     HANDLING_FACTS,
     LABEL_INTEGRITY_FAILED,
     LABEL_UNKNOWN_HANDLING,
+    READER_INVALID,
     label_facts,
     reader_rank,
     required_rank,
@@ -105,7 +106,8 @@ class ReaderPlan:
 
     Attributes:
         rank: the vetting rank (`facts.reader_rank`).
-        bits: `always`, `employment.*`, `vetting.at_least.*`, `vetting.baseline`.
+        bits: `always`, `employment.*`, `vetting.at_least.*`, `vetting.baseline`,
+            `reader.invalid`.
         today: the day it holds for (vetting expires).
         serial: unique among this policy's reader plans (the key of kept decisions).
     """
@@ -229,6 +231,7 @@ class CompiledPolicy:
         self.TEARLINE = bit("tearline.passed")
         self.INTEGRITY = bit(LABEL_INTEGRITY_FAILED)
         self.UNKNOWN = bit(LABEL_UNKNOWN_HANDLING)
+        self.INVALID_READER = bit(READER_INVALID)
         self.require_signed_labels = policy.settings.require_signed_labels
         self.outcomes: dict[int, Any] = {}
         """Per set of facts (as bits): what `decide` keeps of casbin's answer."""
@@ -259,6 +262,8 @@ class CompiledPolicy:
         vocabulary = self.vocabulary
         rank = reader_rank(principal, vocabulary, today)
         bits = self.ALWAYS | self.facts.bit(f"employment.{principal.employment}")
+        if principal.employment not in vocabulary.employment:
+            bits |= self.INVALID_READER
         for level in vocabulary.vetting_levels[: rank + 1]:
             bits |= self.facts.bit(f"vetting.at_least.{level}")
         if rank >= vocabulary.vetting_rank(vocabulary.baseline_vetting):

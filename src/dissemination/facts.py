@@ -34,6 +34,7 @@ __all__ = [
     "HANDLING_FACTS",
     "LABEL_INTEGRITY_FAILED",
     "READER_FACT_NAMES",
+    "READER_INVALID",
     "fact_names",
     "handling_facts",
     "label_facts",
@@ -54,6 +55,15 @@ LABEL_INTEGRITY_FAILED = "label.integrity_failed"
 LABEL_INVALID = "label.invalid"
 LABEL_UNKNOWN_HANDLING = "label.unknown_handling"
 
+READER_INVALID = "reader.invalid"
+"""The reader's record does not fit the deciding profile (an employment type it lacks).
+
+Readers are validated on load against a vocabulary; this catches a reader
+validated against another profile and fails them closed, as `label.invalid`
+does for items. An unknown or expired vetting level is not this fact: it
+counts as no vetting (`reader_rank`).
+"""
+
 READER_FACT_NAMES = (
     ALWAYS,
     "vetting.meets_required",
@@ -61,6 +71,7 @@ READER_FACT_NAMES = (
     "tearline.passed",
     "reader.outside_originator",
     "reader.consented",
+    READER_INVALID,
 )
 
 HANDLING_FACT_NAMES = (
@@ -160,9 +171,12 @@ def reader_facts(
 
     Returns:
         `always`, `employment.<type>`, `vetting.at_least.<level>` for every level
-        held, `vetting.baseline`, `reader.outside_originator`, `reader.consented`.
+        held, `vetting.baseline`, `reader.outside_originator`, `reader.consented`,
+        and `reader.invalid` when the employment type is not the profile's.
     """
     facts = {ALWAYS, f"employment.{principal.employment}"}
+    if principal.employment not in vocabulary.employment:
+        facts.add(READER_INVALID)
     facts.update(f"vetting.at_least.{level}" for level in vocabulary.vetting_levels[: rank + 1])
     if rank >= vocabulary.vetting_rank(vocabulary.baseline_vetting):
         facts.add("vetting.baseline")

@@ -9,7 +9,8 @@ This module enumerates exactly the reachable sets, as the product of
 *dimensions*:
 
     vetting     the reader's rank (none, or a level) x meets_required
-    employment  one of the vocabulary's employment types
+    employment  one of the vocabulary's employment types, or one it does not
+                list (`reader.invalid`: a reader validated under another profile)
     tearline.passed, reader.outside_originator, reader.consented
     handling.*  one on/off dimension per handling fact of a kind the profile knows
     label.*     label.invalid, label.unknown_handling, label.integrity_failed
@@ -17,9 +18,10 @@ This module enumerates exactly the reachable sets, as the product of
 Every point has a witness: a concrete reader, item and time whose decision
 derives exactly the point's facts (`FactSpace.witness`), so a difference
 found at a point is a difference some real reader sees of some real item.
-The three `label.*` dimensions are always enumerated (fail-closed rows must be
-compared even when this profile's settings cannot reach them); their
-witnesses say when they are reachable only under other settings.
+The three `label.*` dimensions and the unlisted employment value are always
+enumerated (fail-closed rows must be compared even when this profile's
+settings or the data model cannot reach them); their witnesses say when they
+are reachable only under other settings.
 
 Projection: with `relevant=` (the facts some policy rows mention), the
 dimensions collapse to the classes those facts can tell apart (a fact no row
@@ -38,12 +40,13 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from dissemination.decision import LabelCheck
-from dissemination.facts import ALWAYS, HANDLING_FACT_NAMES, LABEL_FACT_NAMES
-from dissemination.models import Handling, Item, Principal
+from dissemination.facts import ALWAYS, HANDLING_FACT_NAMES, LABEL_FACT_NAMES, READER_INVALID
+from dissemination.models import Employment, Handling, Item, Principal
 from dissemination.policy import ProfileSettings
 from dissemination.vocabulary import NO_VETTING, Vocabulary
 
 __all__ = [
+    "UNLISTED_EMPLOYMENT",
     "WITNESS_NOW",
     "Dimension",
     "FactSpace",
@@ -53,6 +56,10 @@ __all__ = [
 
 WITNESS_NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 """The time every witness is decided at."""
+
+UNLISTED_EMPLOYMENT = "<unlisted>"
+"""The `employment` value of a reader whose type the profile does not list, when
+every type a reader can have is listed (so no real reader reaches it here)."""
 
 MEETS_REQUIRED = "vetting.meets_required"
 BASELINE = "vetting.baseline"
@@ -98,7 +105,9 @@ class Dimension:
         values: the values a point can take, each with the facts it gives.
             `vetting` values are `(ranks, meets)` (the ranks in the class and
             whether the reader meets the item's required vetting, None for
-            either); `employment` values are tuples of employment types; on/off
+            either); `employment` values are tuples of employment types
+            (types the profile does not list, or `UNLISTED_EMPLOYMENT`, give
+            `reader.invalid`); on/off
             dimensions have `True`, `False`, or only `None` when projected away.
     """
 
@@ -225,8 +234,18 @@ class FactSpace:
 
     def _employment(self) -> Dimension:
         classes: dict[frozenset[str], list[str]] = {}
-        for kind in self.vocabulary.employment:
+        listed = self.vocabulary.employment
+        for kind in listed:
             classes.setdefault(self._keep({f"employment.{kind}"}), []).append(kind)
+        # A reader validated under another profile may hold a type this one
+        # does not list: they get `reader.invalid`. Enumerated even when the
+        # data model allows no such type, so the fail-closed row is compared.
+        unlisted = [kind for kind in get_args(Employment) if kind not in listed]
+        for kind in unlisted:
+            facts = {READER_INVALID, f"employment.{kind}"}
+            classes.setdefault(self._keep(facts), []).append(kind)
+        if not unlisted:
+            classes.setdefault(self._keep({READER_INVALID}), []).append(UNLISTED_EMPLOYMENT)
         return Dimension(
             "employment", tuple((tuple(kinds), facts) for facts, kinds in classes.items())
         )
@@ -290,10 +309,20 @@ class FactSpace:
         on = {name for name, held in value.items() if held is True}
         outside = "reader.outside_originator" in on
         reader_org = "reader-org" if outside else "originator-org"
+        notes: list[str] = []
+        employment = value["employment"][0]
+        reader_vocabulary = vocabulary
+        if employment == UNLISTED_EMPLOYMENT:
+            employment = vocabulary.employment[0]
+            notes.append("reached only by a reader whose employment type the profile does not list")
+        elif employment not in vocabulary.employment:
+            reader_vocabulary = vocabulary.model_copy(
+                update={"employment": (*vocabulary.employment, employment)}
+            )
         reader: dict[str, Any] = {
             "id": "example-reader",
             "organisation": reader_org,
-            "employment": value["employment"][0],
+            "employment": employment,
             "nationality": "GBR",
         }
         if rank != NO_VETTING:
@@ -329,7 +358,6 @@ class FactSpace:
             "subjects": [{"id": "s1", "type": "container", "value": "EXAMPLE0001"}],
             "portions": portions,
         }
-        notes: list[str] = []
         item_vocabulary = vocabulary
         if "label.invalid" in on:
             unknown = "UNKNOWN-TO-PROFILE"
@@ -350,7 +378,7 @@ class FactSpace:
             notes.append("reached only when the profile requires signed labels")
         verifies = "label.integrity_failed" not in on
         return Witness(
-            reader=Principal.model_validate(reader, context={"vocabulary": vocabulary}),
+            reader=Principal.model_validate(reader, context={"vocabulary": reader_vocabulary}),
             item=Item.model_validate(item, context={"vocabulary": item_vocabulary}),
             now=WITNESS_NOW,
             label_check=lambda _item: verifies,

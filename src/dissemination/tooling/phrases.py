@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from dissemination.tooling.factspace import Dimension
+from dissemination.tooling.factspace import UNLISTED_EMPLOYMENT, Dimension
 from dissemination.vocabulary import NO_VETTING, Vocabulary
 
 __all__ = ["FACT_PHRASES", "describe_cube"]
@@ -96,12 +96,24 @@ def _ranks_for(every: Sequence[Any], meets: Any) -> set[int]:
     return {rank for ranks, value in every if value == meets for rank in ranks}
 
 
-def _employment(values: frozenset[Any], every: Sequence[Any]) -> str:
+def _employment(values: frozenset[Any], every: Sequence[Any], vocabulary: Vocabulary) -> str:
     kinds = sorted({kind for group in values for kind in group})
     if set(values) == set(every):
         return "readers"
-    names = {"agency": "agency staff", "contractor": "contractors"}
-    words = [names.get(kind, f"{kind} staff") for kind in kinds]
+    names = {
+        "agency": "agency staff",
+        "contractor": "contractors",
+        UNLISTED_EMPLOYMENT: "readers of an unlisted employment type",
+    }
+    words = [
+        names.get(kind, f"{kind} staff")
+        + (
+            ""
+            if kind in vocabulary.employment or kind == UNLISTED_EMPLOYMENT
+            else " (a type the profile does not list)"
+        )
+        for kind in kinds
+    ]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
@@ -114,7 +126,7 @@ def _reader_words(space: _Space, cube: Sequence[frozenset[Any]]) -> str:
             text = _vetting(values, every, space.vocabulary)
             words.extend([text] if text else [])
         elif dimension.name == "employment":
-            employment = _employment(values, every)
+            employment = _employment(values, every, space.vocabulary)
         elif dimension.name in _READER_FACTS and set(values) != set(every) and None not in every:
             words.append(_READER_FACTS[dimension.name][True in values])
     return f"{employment} " + ", ".join(words) if words else employment
