@@ -189,3 +189,20 @@ def test_a_missing_effect_is_refused(copied: Path) -> None:
     )
     with pytest.raises(PolicyError, match="no policy effect `e2`"):
         load_policy(copied)
+
+
+def test_each_policy_file_is_read_once(copied: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checks, digest and casbin see one read of each file: no window for a swap."""
+    reads: list[str] = []
+    original = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        if self.parent == copied:
+            reads.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    policy = load_policy(copied)
+    assert sorted(reads) == ["model.conf", "policy.csv", "profile.yaml"]
+    assert policy.digest == load_policy(DEFAULT_POLICY_DIR).digest
+    assert decide(AGENCY_SC, ITEM, now=NOW, policy=policy).view is View.SANITISED

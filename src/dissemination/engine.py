@@ -67,26 +67,48 @@ def _view_above(asked: str, cap: str) -> bool:
     return _VIEW_NAMES[asked] > _VIEW_NAMES[cap]
 
 
-class CasbinEngine:
-    """A casbin enforcer over one profile's model and policy files.
+class _TextAdapter(casbin.persist.Adapter):  # type: ignore[misc]  # pycasbin is untyped
+    """Hands casbin the policy text the caller already read, checked and digested.
 
-    Args:
-        model_path: the casbin model (`model.conf`).
-        policy_path: the policy rows (`policy.csv`).
-        expected_rows: how many rows of each ptype the caller parsed; a
-            mismatch means casbin dropped or invented rows, and is an error.
-
-    Raises:
-        PolicyError: casbin cannot load the files, or loaded other rows.
+    casbin's own line reader (`load_policy_line`) parses each line, exactly as
+    its file adapter would; only the file is not opened a second time, so what
+    casbin enforces is the very text that was checked (no window in which the
+    file could change between our check and casbin's read).
     """
 
-    def __init__(self, model_path: Path, policy_path: Path, expected_rows: dict[str, int]) -> None:
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def load_policy(self, model: object) -> None:
+        for line in self._text.split("\n"):
+            casbin.persist.load_policy_line(line.strip(), model)
+
+
+class CasbinEngine:
+    """A casbin enforcer over one profile's model and policy text.
+
+    Args:
+        model_text: the casbin model (`model.conf`), as read.
+        policy_text: the policy rows (`policy.csv`), as read.
+        expected_rows: how many rows of each ptype the caller parsed; a
+            mismatch means casbin dropped or invented rows, and is an error.
+        source: the profile directory, for messages.
+
+    Raises:
+        PolicyError: casbin cannot load the text, or loaded other rows.
+    """
+
+    def __init__(
+        self, model_text: str, policy_text: str, expected_rows: dict[str, int], *, source: Path
+    ) -> None:
         """Load the enforcer and check it holds exactly the rows expected."""
         try:
-            enforcer = casbin.Enforcer(str(model_path), str(policy_path))
+            model = casbin.Enforcer.new_model(text=model_text)
+            enforcer = casbin.Enforcer(model, _TextAdapter(policy_text))
         except Exception as exc:  # casbin raises bare Exceptions of many kinds
             raise PolicyError(
-                f"casbin cannot load the policy ({type(exc).__name__})", path=str(model_path)
+                f"casbin cannot load the policy ({type(exc).__name__})",
+                path=str(source / "model.conf"),
             ) from exc
         for name, function in (
             ("holds", _holds),
@@ -99,7 +121,7 @@ class CasbinEngine:
             if loaded != count:
                 raise PolicyError(
                     f"casbin loaded {loaded} `{ptype}` rows where the file has {count}",
-                    path=str(policy_path),
+                    path=str(source / "policy.csv"),
                 )
         self._enforcer = enforcer
         self._content = enforcer.new_enforce_context("2")

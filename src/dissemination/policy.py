@@ -138,7 +138,10 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _read_profile(path: Path) -> _ProfileFile:
-    text = _read_text(path)
+    return _parse_profile(path, _read_text(path))
+
+
+def _parse_profile(path: Path, text: str) -> _ProfileFile:
     try:
         data: Any = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
@@ -284,10 +287,11 @@ def check_effects(path: Path, text: str) -> None:
             raise PolicyError(f"model has no policy effect `{name}`", path=str(path))
 
 
-def _digest(directory: Path) -> str:
+def _digest(texts: dict[str, str]) -> str:
+    """`sha256:` over the deciding files, from the text that was read and checked."""
     hasher = hashlib.sha256()
     for name in POLICY_FILES:
-        content = (directory / name).read_bytes()
+        content = texts[name].encode("utf-8")
         hasher.update(name.encode() + b"\0" + str(len(content)).encode() + b"\0" + content)
     return "sha256:" + hasher.hexdigest()
 
@@ -316,22 +320,24 @@ class Policy:
         """
         if not directory.is_dir():
             raise PolicyError("policy directory does not exist", path=str(directory))
-        profile = _read_profile(directory / "profile.yaml")
+        # Each file is read once: the checks, the digest and casbin all see the
+        # same text, so a file changed during loading cannot slip past the checks.
+        texts = {name: _read_text(directory / name) for name in POLICY_FILES}
+        profile = _parse_profile(directory / "profile.yaml", texts["profile.yaml"])
         policy_path = directory / "policy.csv"
-        model_path = directory / "model.conf"
-        check_effects(model_path, _read_text(model_path))
+        check_effects(directory / "model.conf", texts["model.conf"])
         self.directory = directory
         self.name = profile.name
         self.description = profile.description
         self.vocabulary = profile.vocabulary
         self.settings = profile.settings
-        self.rows = _parse_rows(
-            policy_path, _read_text(policy_path), fact_names(profile.vocabulary)
-        )
+        self.rows = _parse_rows(policy_path, texts["policy.csv"], fact_names(profile.vocabulary))
         self.rule_words = dict(profile.rules)
-        self.digest = _digest(directory)
+        self.digest = _digest(texts)
         counts = {ptype: sum(row.ptype == ptype for row in self.rows) for ptype in _ARITY}
-        self.engine = CasbinEngine(model_path, policy_path, counts)
+        self.engine = CasbinEngine(
+            texts["model.conf"], texts["policy.csv"], counts, source=directory
+        )
         self.view_rows = tuple(row for row in self.rows if row.ptype == "p")
         self.content_rows = tuple(row for row in self.rows if row.ptype == "p2")
         self._caps_added: dict[tuple[frozenset[str], frozenset[str]], bool] = {}
