@@ -18,6 +18,35 @@ from dissemination import Item, Principal, default_policy, parse_item, parse_pri
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 
+
+def reader_doc(**changes: Any) -> dict[str, Any]:
+    """A plain reader document (an SC crown servant of the originator), with `changes`."""
+    data: dict[str, Any] = {
+        "id": "r1",
+        "organisation": "border-force",
+        "employment": "crown-servant",
+        "vetting": {"level": "SC"},
+        "nationality": "GBR",
+    }
+    data.update(changes)
+    return data
+
+
+def item_doc(**changes: Any) -> dict[str, Any]:
+    """A plain item document (OFFICIAL, one tearline portion), with `changes`."""
+    data: dict[str, Any] = {
+        "id": "IT-1",
+        "title": "t",
+        "created": "2026-11-20T09:14:00Z",
+        "classification": "OFFICIAL",
+        "originator": {"organisation": "border-force", "unit": "u"},
+        "owner": {"organisation": "border-force", "unit": "u", "contact": "c"},
+        "portions": [{"id": "p1", "category": "tearline", "text": "x"}],
+    }
+    data.update(changes)
+    return data
+
+
 VOCABULARY = default_policy().vocabulary
 LEVELS = list(VOCABULARY.vetting_levels)
 CLASSIFICATIONS = list(VOCABULARY.classifications)

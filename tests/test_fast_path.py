@@ -34,7 +34,7 @@ from dissemination.decision import _decide_reference, _outcome
 from dissemination.policy import DEFAULT_POLICY_DIR
 from dissemination.tooling.factspace import FactSpace
 from dissemination.vocabulary import View
-from tests.strategies import NOW, items, moments, principals
+from tests.strategies import NOW, item_doc, items, moments, principals, reader_doc
 
 EXHAUSTIVE = os.environ.get("DISSEMINATION_EXHAUSTIVE") == "1"
 SHARDS = 8
@@ -192,28 +192,15 @@ def test_plans_do_not_outlive_their_items() -> None:
 def _reader_and_item() -> tuple[Principal, Item]:
     from dissemination import parse_item, parse_principal
 
-    reader = parse_principal(
-        {
-            "id": "reader",
-            "organisation": "border-force",
-            "employment": "crown-servant",
-            "vetting": {"level": "SC"},
-            "nationality": "GBR",
-        }
-    )
+    reader = parse_principal(reader_doc())
     item = parse_item(
-        {
-            "id": "ITEM-1",
-            "title": "A title",
-            "created": "2026-11-20T09:14:00Z",
-            "classification": "OFFICIAL-SENSITIVE",
-            "required_vetting": "SC",
-            "originator": {"organisation": "border-force", "unit": "FIC Hull"},
-            "owner": {"organisation": "border-force", "unit": "FIC Hull", "contact": "x@y.gov.uk"},
-            "portions": [
+        item_doc(
+            classification="OFFICIAL-SENSITIVE",
+            required_vetting="SC",
+            portions=[
                 {"id": "p1", "category": "tearline", "text": "Stop and examine."},
                 {"id": "p2", "category": "narrative", "text": "More."},
             ],
-        }
+        )
     )
     return reader, item

@@ -10,29 +10,16 @@ import pytest
 from dissemination import PolicyError, View, decide, load_policy, parse_item, parse_principal
 from dissemination.policy import DEFAULT_POLICY_DIR
 from tests.conftest import NOW
+from tests.strategies import item_doc, reader_doc
 
-AGENCY_SC = parse_principal(
-    {
-        "id": "a1",
-        "organisation": "border-force",
-        "employment": "agency",
-        "vetting": {"level": "SC"},
-        "nationality": "GBR",
-    }
-)
+AGENCY_SC = parse_principal(reader_doc(employment="agency"))
 ITEM = parse_item(
-    {
-        "id": "IT-1",
-        "title": "t",
-        "created": "2026-11-20T09:14:00Z",
-        "classification": "OFFICIAL",
-        "originator": {"organisation": "border-force", "unit": "u"},
-        "owner": {"organisation": "border-force", "unit": "u", "contact": "c"},
-        "portions": [
+    item_doc(
+        portions=[
             {"id": "p1", "category": "tearline", "text": "x"},
             {"id": "p2", "category": "source", "text": "y"},
-        ],
-    }
+        ]
+    )
 )
 
 
@@ -67,15 +54,7 @@ def test_editing_one_row_changes_the_decision_without_code(copied: Path) -> None
 
 def test_removing_a_content_row_hides_that_category(copied: Path) -> None:
     _edit(copied, "p2, show.gist.tearline, gist, category.tearline, allow\n", "")
-    low = parse_principal(
-        {
-            "id": "b",
-            "organisation": "border-force",
-            "employment": "crown-servant",
-            "vetting": {"level": "BPSS"},
-            "nationality": "GBR",
-        }
-    )
+    low = parse_principal(reader_doc(vetting={"level": "BPSS"}))
     high_item = ITEM.model_copy(update={"required_vetting": "SC"})
     assert decide(low, high_item, now=NOW).portions == ("p1",)
     assert decide(low, high_item, now=NOW, policy=load_policy(copied)).portions == ()
@@ -147,16 +126,7 @@ def test_vocabulary_comes_from_the_profile(copied: Path) -> None:
     path.write_text(text)
     policy = load_policy(copied)
     assert policy.vocabulary.vetting_levels[-1] == "XV"
-    reader = parse_principal(
-        {
-            "id": "x",
-            "organisation": "o",
-            "employment": "crown-servant",
-            "vetting": {"level": "xv"},
-            "nationality": "GBR",
-        },
-        policy=policy,
-    )
+    reader = parse_principal(reader_doc(vetting={"level": "xv"}), policy=policy)
     assert reader.vetting is not None
     assert reader.vetting.level == "XV"
 

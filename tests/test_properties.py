@@ -27,7 +27,17 @@ from dissemination import (
 from dissemination.decision import _decide_reference
 from dissemination.policy import DEFAULT_POLICY_DIR
 from dissemination.vocabulary import Vocabulary
-from tests.strategies import LEVELS, NOW, handling, item_data, items, principal_data, principals
+from tests.strategies import (
+    LEVELS,
+    NOW,
+    handling,
+    item_data,
+    item_doc,
+    items,
+    principal_data,
+    principals,
+    reader_doc,
+)
 
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -167,25 +177,8 @@ def test_a_kind_the_profile_does_not_know_gives_none(tmp_path: Path, kind: str) 
         instruction["categories"] = ["source"]
     if kind == "descriptor":
         instruction["name"] = "LPP"
-    data = {
-        "id": "IT-1",
-        "title": "t",
-        "created": "2026-11-20T09:14:00Z",
-        "classification": "OFFICIAL",
-        "originator": {"organisation": "border-force", "unit": "u"},
-        "owner": {"organisation": "border-force", "unit": "u", "contact": "c"},
-        "handling": [instruction],
-        "portions": [{"id": "p1", "category": "tearline", "text": "x"}],
-    }
-    reader = parse_principal(
-        {
-            "id": "r",
-            "organisation": "border-force",
-            "employment": "crown-servant",
-            "vetting": {"level": "eDV"},
-            "nationality": "GBR",
-        }
-    )
+    data = item_doc(handling=[instruction])
+    reader = parse_principal(reader_doc(vetting={"level": "eDV"}))
     decision = decide(reader, parse_item(data), now=NOW, policy=policy)
     assert decision.view is View.NONE
     assert decision.rules == ("cap.unknown_handling",)
@@ -256,24 +249,8 @@ def test_a_reader_from_a_wider_vocabulary_gives_none(
 
 
 def test_an_unlisted_employment_is_named_as_the_reason(without_contractor: Policy) -> None:
-    reader = parse_principal(
-        {
-            "id": "c1",
-            "organisation": "border-force",
-            "employment": "contractor",
-            "vetting": {"level": "eDV"},
-            "nationality": "GBR",
-        }
-    )
-    data = {
-        "id": "IT-1",
-        "title": "t",
-        "created": "2026-11-20T09:14:00Z",
-        "classification": "OFFICIAL",
-        "originator": {"organisation": "border-force", "unit": "u"},
-        "owner": {"organisation": "border-force", "unit": "u", "contact": "c"},
-        "portions": [{"id": "p1", "category": "tearline", "text": "x"}],
-    }
+    reader = parse_principal(reader_doc(employment="contractor", vetting={"level": "eDV"}))
+    data = item_doc()
     for decided in (decide, _decide_reference):
         decision = decided(reader, parse_item(data), now=NOW, policy=without_contractor)
         assert decision.view is View.NONE
@@ -285,16 +262,7 @@ def test_an_unlisted_employment_is_named_as_the_reason(without_contractor: Polic
 
 @given(kind=st.text(min_size=1, max_size=20).filter(lambda k: k not in KINDS))
 def test_an_unknown_handling_kind_is_a_load_error(kind: str) -> None:
-    data = {
-        "id": "IT-1",
-        "title": "t",
-        "created": "2026-11-20T09:14:00Z",
-        "classification": "OFFICIAL",
-        "originator": {"organisation": "b", "unit": "u"},
-        "owner": {"organisation": "b", "unit": "u", "contact": "c"},
-        "handling": [{"kind": kind}],
-        "portions": [{"id": "p1", "category": "tearline", "text": "x"}],
-    }
+    data = item_doc(handling=[{"kind": kind}])
     if kind in {"need_to_know", "originator_consent", "embargo", "recipients_only", "eyes_only"}:
         return
     with pytest.raises(DocumentError) as caught:

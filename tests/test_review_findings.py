@@ -10,6 +10,7 @@ import pytest
 from dissemination import DocumentError, InputError, PolicyError, load_policy
 from dissemination.loading import parse_document, parse_item, parse_principal
 from dissemination.policy import DEFAULT_POLICY_DIR
+from tests.strategies import item_doc
 
 AGENCY_CAP = "p, cap.agency, employment.agency, sanitised, -, deny"
 HIDE_REQUESTED = "p2, hide.sanitised.requested, sanitised, category.sanitise_requested, deny"
@@ -89,20 +90,6 @@ def test_a_policy_file_with_crlf_line_ends_still_loads(copied: Path) -> None:
 CONTENT_KEY = "Agent BLUEBIRD met the driver at Hull docks on Tuesday night"
 
 
-def _item_data(**changes: object) -> dict[str, object]:
-    data: dict[str, object] = {
-        "id": "IT-1",
-        "title": "t",
-        "created": "2026-11-20T09:14:00Z",
-        "classification": "OFFICIAL",
-        "originator": {"organisation": "border-force", "unit": "u"},
-        "owner": {"organisation": "border-force", "unit": "u", "contact": "c"},
-        "portions": [{"id": "p1", "category": "tearline", "text": "x"}],
-    }
-    data.update(changes)
-    return data
-
-
 @pytest.mark.parametrize(
     "text",
     [
@@ -120,8 +107,8 @@ def test_a_duplicate_key_is_not_quoted_in_the_error(text: str) -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        _item_data(**{CONTENT_KEY: 1}),
-        _item_data(portions=[{"id": "p1", "category": "tearline", "text": "x", CONTENT_KEY: 1}]),
+        item_doc(**{CONTENT_KEY: 1}),
+        item_doc(portions=[{"id": "p1", "category": "tearline", "text": "x", CONTENT_KEY: 1}]),
     ],
 )
 def test_an_unknown_field_is_not_quoted_in_the_error(data: dict[str, object]) -> None:
@@ -134,7 +121,7 @@ def test_an_unknown_field_is_not_quoted_in_the_error(data: dict[str, object]) ->
 def test_a_short_unknown_field_is_still_named() -> None:
     with pytest.raises(DocumentError, match=r"`portions\.0\.colour`"):
         parse_item(
-            _item_data(portions=[{"id": "p1", "category": "tearline", "text": "x", "colour": 1}]),
+            item_doc(portions=[{"id": "p1", "category": "tearline", "text": "x", "colour": 1}]),
             source="f",
         )
 

@@ -14,18 +14,11 @@ from dissemination import (
     render_text,
 )
 from tests.conftest import NOW
+from tests.strategies import reader_doc
 
 
 def reader(**overrides: Any) -> Any:
-    data: dict[str, Any] = {
-        "id": "r1",
-        "organisation": "border-force",
-        "employment": "crown-servant",
-        "vetting": {"level": "SC"},
-        "nationality": "GBR",
-    }
-    data.update(overrides)
-    return parse_principal(data)
+    return parse_principal(reader_doc(**overrides))
 
 
 def item(**overrides: Any) -> Any:
