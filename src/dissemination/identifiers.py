@@ -259,8 +259,6 @@ def normalise_value(
             identifier of that type (the message names the type and the
             problem, never the value).
     """
-    if subject_type in {"container", "vessel", "vehicle", "passport"}:
-        value = unicodedata.normalize("NFKC", value)
     match subject_type:
         case "container":
             canonical = _container(value)
