@@ -431,6 +431,17 @@ def test_a_record_with_a_duplicated_key_is_an_edit(jsonl: JsonlSink) -> None:
     assert problem(jsonl) == ("edited", 2)
 
 
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e400", str(2**60)])
+def test_a_value_canonical_json_cannot_hold_is_an_edit(jsonl: JsonlSink, value: str) -> None:
+    fill(jsonl, 3)
+    lines = _lines(jsonl)
+    data = json.loads(lines[1])
+    lines[1] = json.dumps(data).replace('"seq": 2', f'"seq": {value}') + "\n"
+    assert value in lines[1]
+    _write(jsonl, lines)
+    assert problem(jsonl) == ("edited", 2)
+
+
 def test_a_torn_checkpoint_line_is_reported(jsonl: JsonlSink) -> None:
     fill(jsonl, 10, every=5)
     with jsonl.checkpoint_path.open("ab") as handle:
