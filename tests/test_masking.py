@@ -347,6 +347,21 @@ def test_a_subject_both_shown_and_withheld_is_withheld() -> None:
     assert shown_text(item, everything) == "Stop AB12 CDE."
 
 
+def test_a_shown_subject_written_with_fullwidth_separators_is_withheld() -> None:
+    """The structured list is searched as the text is: a fullwidth hyphen is a separator."""
+    item = item_with(
+        [
+            {"type": "other", "value": "AB\uff0d12\uff0dCDE"},
+            withheld({"type": "vehicle", "value": "AB12CDE"}),
+        ],
+        "Stop now.",
+    )
+    decision = decide(FULL_READER, item, now=NOW)
+    assert decision.subjects == ()
+    for output in outputs(item, decision):
+        assert "12\uff0dCDE" not in output
+
+
 def test_overlapping_mentions_are_masked_as_one() -> None:
     item = item_with(
         [

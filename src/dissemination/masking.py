@@ -167,9 +167,6 @@ class MaskPlan:
 
 _EMPTY_PLAN = MaskPlan()
 
-_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-"""Fullwidth forms (U+FF01 to U+FF5E) to ASCII, one for one: offsets stay valid."""
-
 Matcher = tuple[Finder, str]
 """A withheld subject's mention finder and its type (the mask's label)."""
 
@@ -348,10 +345,7 @@ def _mask_text(
             stretches.append((span.start, span.end, ""))
     if matchers:
         display = _Display(text, spans, passes) if spans else None
-        searched = display.text if display is not None else text
-        if not searched.isascii():
-            searched = searched.translate(_FULLWIDTH)
-        prepared = Prepared(searched)
+        prepared = Prepared(display.text if display is not None else text)
         for finder, label in matchers:
             for start, end in finder.find(prepared):
                 raw_start, raw_end = display.raw(start, end) if display else (start, end)

@@ -102,8 +102,17 @@ def skeleton(text: str) -> str:
     return _NOT_ALNUM.sub("", text.translate(_SKELETON).lower())
 
 
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+"""Fullwidth forms (U+FF01 to U+FF5E) to ASCII, one for one: offsets stay valid."""
+
+
 class Prepared:
-    """A text with its skeleton, and a map from skeleton characters back to the text."""
+    """A text with its skeleton, and a map from skeleton characters back to the text.
+
+    Fullwidth forms are read as their ASCII characters (one for one, so
+    offsets into `text` are offsets into the original), so that a fullwidth
+    separator (U+FF0D, fullwidth hyphen-minus) stands in a gap as its ASCII form would.
+    """
 
     __slots__ = ("_runs", "_shifts", "skeleton", "text")
 
@@ -113,8 +122,8 @@ class Prepared:
         Args:
             text: the text to search.
         """
-        self.text = text
-        self.skeleton = skeleton(text)
+        self.text = text if text.isascii() else text.translate(_FULLWIDTH)
+        self.skeleton = skeleton(self.text)
         self._runs: list[int] | None = None
         self._shifts: list[int] = []
 
