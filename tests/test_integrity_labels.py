@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from dissemination.integrity import (
     load_public_key,
     load_trust_store,
     sign_label,
+    signing,
     verify_label,
     write_key_pair,
 )
@@ -104,7 +106,9 @@ def test_any_single_change_is_detected(data: st.DataObject) -> None:
     signed = sign_label(parse_item(original), originator_key(parse_item(original)))
     tampered = parse_item(changed).model_copy(update={"signature": signed.signature})
     assert reason(tampered, trust_all()) == "mismatch", kind
-    assert LabelVerifier(trust_all())(tampered) is False
+    warm = LabelVerifier(trust_all())  # has answered for the original: no cache poisoning
+    assert warm(signed)
+    assert warm(tampered) is False
 
 
 @given(items(), items())
@@ -191,9 +195,42 @@ def test_the_verifier_caches_by_the_item_digest() -> None:
     verifier = LabelVerifier(TRUST)
     signed = sign_label(example_item(), BORDER_FORCE)
     assert verifier(signed)
-    assert verifier(signed)
+    copy = signed.model_copy()  # another object, the same content
+    assert copy is not signed
+    assert verifier(copy)
     info = verifier.cache_info()
     assert (info.hits, info.misses) == (1, 1)
+
+
+def test_the_same_item_object_is_answered_without_a_digest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    digests: list[str] = []
+    real = signing.item_digest
+
+    def counted(item: Item) -> bytes:
+        digests.append(item.id)
+        return real(item)
+
+    monkeypatch.setattr(signing, "item_digest", counted)
+    verifier = LabelVerifier(TRUST)
+    signed = sign_label(example_item(), BORDER_FORCE)
+    tampered = signed.model_copy(update={"handling": ()})
+    for _ in range(3):
+        assert verifier(signed)
+        assert not verifier(tampered)
+    assert digests == [signed.id, tampered.id]
+    assert verifier.cache_info().hits == 4
+
+
+def test_an_item_gone_leaves_no_identity_entry() -> None:
+    verifier = LabelVerifier(TRUST)
+    signed = sign_label(example_item(), BORDER_FORCE)
+    assert verifier(signed)
+    assert len(verifier._seen) == 1
+    del signed
+    gc.collect()
+    assert verifier._seen == {}
 
 
 def test_a_tampered_item_misses_the_cache() -> None:

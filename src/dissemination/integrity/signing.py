@@ -10,13 +10,19 @@ way verification can fail raises the one `InvalidLabelSignature`, whose
 its answers by the digest of the whole item, signature included, so a hot
 path of repeated decisions pays one Ed25519 verification per item version,
 and any change to the item (content, label or signature) misses the cache.
+In front of that it remembers, weakly, the very item objects it has answered
+for: an item is frozen and every field immutable, so the same object always
+has the same content, and asking again about it costs a dictionary look-up
+instead of a digest of the whole item.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Final
@@ -125,6 +131,13 @@ def item_digest(item: Item) -> bytes:
     return hashlib.sha256(item.model_dump_json().encode("utf-8")).digest()
 
 
+def _forget(seen: dict[int, tuple[weakref.ref[Item], str | None]], key: int, ref: object) -> None:
+    # The item is gone: drop its entry, unless its id already names a newer item.
+    entry = seen.get(key)
+    if entry is not None and entry[0] is ref:
+        seen.pop(key, None)
+
+
 @dataclass(frozen=True, slots=True)
 class CacheInfo:
     """How a `LabelVerifier`'s cache has done.
@@ -147,8 +160,11 @@ class LabelVerifier:
 
     Answers are cached (least recently used, thread-safe) by `item_digest`,
     which covers every field and the signature, so a changed item is always
-    verified afresh. The trust store is fixed for the verifier's life: to
-    trust other keys, make a new verifier.
+    verified afresh. An item object already answered for is answered by its
+    identity, without a digest: items are frozen, so that object's content
+    is the content answered for, and a changed item is a new object. These
+    entries are held weakly and go with their items. The trust store is fixed
+    for the verifier's life: to trust other keys, make a new verifier.
     """
 
     def __init__(self, trust: TrustStore, *, maxsize: int = 4096) -> None:
@@ -166,6 +182,7 @@ class LabelVerifier:
         self.trust = trust
         self._maxsize = maxsize
         self._answers: OrderedDict[bytes, str | None] = OrderedDict()
+        self._seen: dict[int, tuple[weakref.ref[Item], str | None]] = {}
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
@@ -180,26 +197,41 @@ class LabelVerifier:
             None when the label verifies, else the `InvalidLabelSignature`
             reason (`unsigned`, `wrong_organisation`, `unknown_key`, `mismatch`).
         """
+        if not self._maxsize:
+            with self._lock:
+                self._misses += 1
+            return self._verify(item)
+        seen = self._seen.get(id(item))
+        if seen is not None and seen[0]() is item:
+            with self._lock:
+                self._hits += 1
+            return seen[1]
         digest = item_digest(item)
         with self._lock:
-            if digest in self._answers:
+            cached = digest in self._answers
+            if cached:
                 self._answers.move_to_end(digest)
                 self._hits += 1
-                return self._answers[digest]
-            self._misses += 1
-        try:
-            verify_label(item, self.trust)
-        except InvalidLabelSignature as exc:
-            answer: str | None = exc.reason
-        else:
-            answer = None
-        if self._maxsize:
+                answer = self._answers[digest]
+            else:
+                self._misses += 1
+        if not cached:
+            answer = self._verify(item)
             with self._lock:
                 self._answers[digest] = answer
                 self._answers.move_to_end(digest)
                 while len(self._answers) > self._maxsize:
                     self._answers.popitem(last=False)
+        key = id(item)
+        self._seen[key] = (weakref.ref(item, functools.partial(_forget, self._seen, key)), answer)
         return answer
+
+    def _verify(self, item: Item) -> str | None:
+        try:
+            verify_label(item, self.trust)
+        except InvalidLabelSignature as exc:
+            return exc.reason
+        return None
 
     def __call__(self, item: Item) -> bool:
         """Whether the item's label verifies (the `LabelCheck` protocol).
