@@ -419,6 +419,23 @@ def test_masks_for_another_text_are_refused() -> None:
         apply_mask("longer text", mask)
 
 
+def test_a_decision_for_another_item_is_refused_by_both_renderers() -> None:
+    """Its masks' offsets are for other texts: applied here they would mask the wrong stretch."""
+    first = item_with([withheld({"type": "vehicle", "value": "AB12CDE"})], "Stop AB12CDE now.")
+    other = parse_item(
+        {
+            **first.model_dump(mode="json"),
+            "id": "IT-OTHER",
+            "portions": [{"id": "p1", "category": "tearline", "text": "Plate: XY99ZZZ..."}],
+        }
+    )
+    decision = decide(FULL_READER, first, now=NOW)
+    with pytest.raises(ValueError, match="another item"):
+        render(other, decision)
+    with pytest.raises(ValueError, match="another item"):
+        text_of(other, decision)
+
+
 def test_a_decision_without_masks_still_masks_every_span() -> None:
     """Fail closed: markers with no edits (a decision made by hand) are all masked."""
     assert masked_text((), "portion", "p1", "a [[SC: b]] c") == "a [WITHHELD] c"

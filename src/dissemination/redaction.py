@@ -42,6 +42,12 @@ def _portion(portion: Portion, decision: Decision) -> dict[str, Any]:
     return data
 
 
+def _check_item(item: Item, decision: Decision) -> None:
+    """Refuse a decision made for another item: its masks' offsets are for other texts."""
+    if decision.item_id != item.id:
+        raise ValueError("the decision is for another item")
+
+
 def _condition(text: str, decision: Decision) -> str:
     return masked_text(decision.masks, CONDITIONS, "", text)
 
@@ -59,8 +65,7 @@ def render_item(item: Item, decision: Decision) -> dict[str, Any] | None:
     Raises:
         ValueError: the decision is for another item.
     """
-    if decision.item_id != item.id:
-        raise ValueError("the decision is for another item")
+    _check_item(item, decision)
     view = decision.view
     if view is View.NONE:
         return None
@@ -154,7 +159,11 @@ def render_text(item: Item, decision: Decision) -> str:
 
     Returns:
         The text, ending with a newline (empty at `none`).
+
+    Raises:
+        ValueError: the decision is for another item.
     """
+    _check_item(item, decision)
     view = decision.view
     if view is View.NONE:
         return ""
