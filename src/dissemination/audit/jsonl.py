@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import json
 import os
 import threading
 from collections.abc import Iterator
@@ -40,7 +39,8 @@ from dissemination.audit.records import (
     chain,
 )
 from dissemination.audit.sink import RawEntry
-from dissemination.errors import TrailError
+from dissemination.errors import InputError, TrailError
+from dissemination.loading import parse_document
 
 __all__ = ["CHECKPOINT_SUFFIX", "JsonlSink", "parse_line", "repair_torn_tail"]
 
@@ -63,15 +63,6 @@ def _path_lock(path: Path) -> threading.Lock:
         return _PATH_LOCKS.setdefault(key, threading.Lock())
 
 
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key `{key}`")
-        result[key] = value
-    return result
-
-
 def parse_line(line: bytes) -> dict[str, Any] | None:
     """Parse one line as a JSON object; None when it is not one.
 
@@ -85,8 +76,8 @@ def parse_line(line: bytes) -> dict[str, Any] | None:
         The object, or None.
     """
     try:
-        data = json.loads(line.decode("utf-8"), object_pairs_hook=_unique_object)
-    except (UnicodeDecodeError, ValueError):
+        data = parse_document(line.decode("utf-8"), source="<trail line>", yaml_ok=False)
+    except (UnicodeDecodeError, InputError):
         return None
     return data if isinstance(data, dict) else None
 
