@@ -244,20 +244,22 @@ def _hidden_subjects(item: Item, shown: Sequence[int], matchers: list[Matcher]) 
     Repeated until nothing changes, since a subject withheld this way may in
     turn be mentioned by another. `matchers` gains the hidden subjects' finders.
     """
-    remaining = list(shown)
+    # Each shown subject's texts are folded once; each round checks them only
+    # against the finders added since the last (a subject not hidden by the
+    # earlier finders will not be by them again).
+    remaining = {
+        index: [Prepared(text) for text in subject_texts(item.subjects[index])] for index in shown
+    }
     hidden: list[int] = []
-    changed = bool(matchers)
-    while changed:
-        changed = False
-        for index in list(remaining):
-            subject = item.subjects[index]
-            if any(
-                finder.search(text) for text in subject_texts(subject) for finder, _ in matchers
-            ):
-                remaining.remove(index)
+    checked = 0
+    while checked < len(matchers):
+        fresh, checked = matchers[checked:], len(matchers)
+        for index, texts in list(remaining.items()):
+            if any(finder.find(text) for text in texts for finder, _ in fresh):
+                del remaining[index]
                 hidden.append(index)
+                subject = item.subjects[index]
                 matchers.append((mention_finder(subject), subject.type))
-                changed = True
     return tuple(sorted(hidden))
 
 

@@ -336,17 +336,6 @@ class Finder:
         found.sort()
         return found
 
-    def search(self, text: str) -> bool:
-        """Whether a text mentions the subject at all.
-
-        Args:
-            text: free text.
-
-        Returns:
-            True when it does.
-        """
-        return bool(self.find(Prepared(text)))
-
 
 # -- the subject types ---------------------------------------------------------------------------
 
