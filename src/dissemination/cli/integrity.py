@@ -86,14 +86,14 @@ def sign(item_path: Path, key_path: Path, out_path: Path | None, policy_dir: Pat
     key = load_private_key(key_path)
     item = load_item(item_path, policy=policy)
     data = sign_label(item, key).model_dump(mode="json", exclude_none=True)
-    if out_path is None:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    if out_path.suffix in {".yaml", ".yml"}:
+    if out_path is not None and out_path.suffix in {".yaml", ".yml"}:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip("\n")
     else:
         text = json.dumps(data, ensure_ascii=False, indent=2)
-    atomic_write_lines(out_path, [text])
+    if out_path is None:
+        click.echo(text)
+    else:
+        atomic_write_lines(out_path, [text])
 
 
 @click.command()
