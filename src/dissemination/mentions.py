@@ -353,22 +353,20 @@ def _tokens(text: str) -> list[str]:
     return [token for token in re.split(r"[\s,]+", text) if token]
 
 
-def _literal(value: str) -> _Part:
-    """A value with no letter or digit: never found (there is nothing to find in a skeleton)."""
-    del value
-    return _Part(())
+_NEVER = _Part(())
+"""The part of a value with no letter or digit: never found (nothing to find in a skeleton)."""
 
 
 def _compact(value: str, subject_type: str) -> list[_Part]:
     folded = skeleton(_canonical(subject_type, value) or value)
-    return [_Part((_form([folded], _COMPACT),))] if folded else [_literal(value)]
+    return [_Part((_form([folded], _COMPACT),))] if folded else [_NEVER]
 
 
 def _passport(country: str, value: str) -> list[_Part]:
     canonical = _canonical("passport", value, country=country)
     number = skeleton(canonical.partition(":")[2] if canonical else value)
     if not number:
-        return [_literal(value)]
+        return [_NEVER]
     # The issuing country may be written against the number: `GBR123456789`.
     forms = (_form([number], _COMPACT), _form([skeleton(country), number], _COMPACT, _COMPACT))
     return [_Part(forms)]
@@ -395,7 +393,7 @@ def _phone(value: str) -> list[_Part]:
     if number is None or not number.country_code:
         digits = skeleton("".join(char for char in value if char.isdigit()))
         if not digits:
-            return [_literal(value)]
+            return [_NEVER]
         return [_Part((_form([digits], _PHONE),), extend=_phone_prefix)]
     national = phonenumbers.national_significant_number(number)
     country = str(number.country_code)
@@ -420,7 +418,7 @@ def _email(value: str) -> list[_Part]:
     domains = {domain, written.rpartition("@")[2].rstrip(".")}
     local_folded = skeleton(local)
     if not local_folded or not all(domains):
-        return [_literal(value)]
+        return [_NEVER]
     forms = []
     for name in domains:
         labels = [skeleton(label) for label in name.split(".") if skeleton(label)]
@@ -452,13 +450,13 @@ def _organisation(value: str) -> list[_Part]:
     while len(core) > 1 and skeleton(core[-1]) in _LEGAL_SUFFIXES:
         core.pop()
     if not skeleton("".join(core)):
-        return [_literal(value)]
+        return [_NEVER]
     return [_words_part(core, extend=_legal_suffix)]
 
 
 def _other(value: str) -> list[_Part]:
     words = _tokens(value) or [value]
-    return [_words_part(words)] if skeleton(value) else [_literal(value)]
+    return [_words_part(words)] if skeleton(value) else [_NEVER]
 
 
 def _name_parts(name: str) -> tuple[list[str], list[str]]:
@@ -487,7 +485,7 @@ def _person(name: str, born: str) -> list[_Part]:
     words.discard("")
     initials = {word[0] for word in words}
     extend = functools.partial(_forenames, words=frozenset(words), initials=frozenset(initials))
-    parts = [_Part((_form([folded], _WORDS),), extend=extend) if folded else _literal(name)]
+    parts = [_Part((_form([folded], _WORDS),), extend=extend) if folded else _NEVER]
     if born:
         parts.append(_date_of_birth(dt.date.fromisoformat(born)))
     return parts
