@@ -7,13 +7,16 @@ error finding, a change); bad input is exit 2 with a one-line error.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from dissemination.cli._common import now_option, parse_now, policy_option, resolve_policy
+from dissemination.decision import Decision
 from dissemination.loading import iter_items, load_item, load_principal, load_principals
+from dissemination.models import Item, Principal
 from dissemination.policy import load_policy
 from dissemination.tooling.coverage import measure_coverage
 from dissemination.tooling.diff import PolicyDiff, diff_policies
@@ -24,6 +27,13 @@ from dissemination.tooling.whocansee import corpus_changes, explain, what_can_se
 __all__ = ["diff", "explain_command", "lint", "test", "what_can_see_command", "who_can_see_command"]
 
 EXIT_FINDINGS = 1
+
+
+def _decision_table(first: str, pairs: Sequence[tuple[Principal | Item, Decision]]) -> str:
+    """Id, view and the rules that fixed it: ids and names only, never content."""
+    rows = [[first, "view", "why"]]
+    rows += [[who.id, d.view.label, ", ".join(d.rules) or "-"] for who, d in pairs]
+    return _table(rows)
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -278,9 +288,7 @@ def who_can_see_command(
     pairs = who_can_see(
         item, load_principals(readers_path, policy=policy), now=parse_now(now_text), policy=policy
     )
-    rows = [["reader", "view", "why"]]
-    rows += [[reader.id, d.view.label, ", ".join(d.rules) or "-"] for reader, d in pairs]
-    click.echo(_table(rows))
+    click.echo(_decision_table("reader", pairs))
 
 
 @click.command("what-can-see")
@@ -304,9 +312,7 @@ def what_can_see_command(
     pairs = what_can_see(
         reader, iter_items(items_path, policy=policy), now=parse_now(now_text), policy=policy
     )
-    rows = [["item", "view", "why"]]
-    rows += [[item.id, d.view.label, ", ".join(d.rules) or "-"] for item, d in pairs]
-    click.echo(_table(rows))
+    click.echo(_decision_table("item", pairs))
 
 
 @click.command("explain")
