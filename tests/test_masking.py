@@ -224,6 +224,7 @@ _MATCHED = [
             "(07700) 900123",
             "07700-900-123",
             "7700 900123",
+            "011 44 7700 900123",
         ],
     ),
     (
@@ -232,6 +233,8 @@ _MATCHED = [
             "john.smith@example.gov.uk",
             "JOHN.SMITH@EXAMPLE.GOV.UK",
             "john.smith [at] example [dot] gov [dot] uk",
+            "john.smith (at) example (dot) gov (dot) uk",
+            "john.smith at example dot gov dot uk",
         ],
     ),
     (
@@ -251,8 +254,20 @@ _MATCHED = [
             "1980-02-29",
             "29.02.80",
             "February 29, 1980",
+            "29/2/80",
+            "29.02.1980",
+            "19800229",
         ],
     ),
+    (
+        {"type": "person", "name": "Sean O'BRIEN", "date_of_birth": "1980-09-03"},
+        ["O\u2019Brien", "OBrien", "3 Sept 1980"],
+    ),
+    (
+        {"type": "person", "name": "Ann SMITH-JONES", "date_of_birth": "1980-02-29"},
+        ["Smith Jones"],
+    ),
+    ({"type": "email", "value": "jo@b\u00fccher.de"}, ["jo@xn--bcher-kva.de"]),
     (
         {"type": "passport", "country": "GBR", "value": "123456789"},
         ["123456789", "123 456 789", "GBR123456789", "GBR 123-456-789"],
@@ -296,6 +311,18 @@ _NOT_MATCHED = [
     ({"type": "organisation", "value": "Northern Freight Ltd"}, "NFL"),
     # Homoglyphs: Cyrillic A, B, C, E look like Latin ones.
     ({"type": "vehicle", "value": "AB12 CDE"}, "\u0410\u041212 \u0421D\u0415"),
+    # The rest of the list in docs/masking.md.
+    ({"type": "person", "name": "John SMITH", "date_of_birth": "1980-02-29"}, "Jon Smyth"),
+    ({"type": "person", "name": "John SMITH", "date_of_birth": "1980-02-29"}, "born 1980"),
+    ({"type": "other", "value": "Stra\u00dfe"}, "Strasse"),
+    ({"type": "vehicle", "value": "AB12 CDE"}, "regAB12CDE"),
+    ({"type": "vehicle", "value": "AB12 CDE"}, "AB  -  12CDE"),
+    ({"type": "vehicle", "value": "AB12 CDE"}, "AB*12*CDE"),
+    ({"type": "vehicle", "value": "AB12 CDE"}, "AB12"),
+    ({"type": "phone", "value": "+44 7700 900123"}, "tel07700900123"),
+    ({"type": "phone", "value": "+44 7700 900123"}, "0800 FLOWERS"),
+    ({"type": "email", "value": "John.Smith@Example.gov.uk"}, "john.smith"),
+    ({"type": "organisation", "value": "Northern Freight Ltd"}, "Northern"),
 ]
 
 
@@ -304,6 +331,15 @@ def test_forms_known_not_to_be_matched(subject: dict[str, Any], written: str) ->
     item = item_with([withheld(subject)], f"Seen {written} today")
     decision = decide(FULL_READER, item, now=NOW)
     assert shown_text(item, decision) == f"Seen {written} today"
+
+
+def test_an_initial_not_the_persons_is_left_outside_the_mask() -> None:
+    """docs/masking.md: `J. Smith` is masked whole for John Smith; `K. Smith` reads `K. [...]`."""
+    for written, shown in [("J. Smith", "[WITHHELD person]"), ("K. Smith", "K. [WITHHELD person]")]:
+        subject = {"type": "person", "name": "John SMITH", "date_of_birth": "1980-02-29"}
+        item = item_with([withheld(subject)], f"Seen {written} today")
+        decision = decide(FULL_READER, item, now=NOW)
+        assert shown_text(item, decision) == f"Seen {shown} today"
 
 
 # -- reasons, fail closed, and the renderers agree ------------------------------------------
