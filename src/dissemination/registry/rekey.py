@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from dissemination.errors import RegistryKeyError
-from dissemination.registry.keys import KeyRing, chain_matches
+from dissemination.registry.keys import KeyRing, RegistryKey, chain_matches
 from dissemination.registry.store import Store, aware
 
 __all__ = ["rekey"]
+
+
+def _wrap(digest: str, keys: Sequence[RegistryKey]) -> str:
+    for key in keys:
+        digest = key.wrap(digest)
+    return digest
 
 
 def rekey(store: Store, keys: KeyRing, *, now: dt.datetime) -> tuple[str, ...]:
@@ -49,14 +56,13 @@ def rekey(store: Store, keys: KeyRing, *, now: dt.datetime) -> tuple[str, ...]:
             raise RegistryKeyError(
                 "no new key to re-key with: append one to the key file", target=keys.source
             )
+        wrapped: dict[str, str] = {}  # a subject's digest stands in all three tables
         for table in (tables.claims, tables.links, tables.events):
             digests = connection.execute(select(table.c.digest).distinct()).scalars().all()
-            mapping = []
             for digest in digests:
-                wrapped = digest
-                for key in new:
-                    wrapped = key.wrap(wrapped)
-                mapping.append({"old": digest, "new": wrapped})
+                if digest not in wrapped:
+                    wrapped[digest] = _wrap(digest, new)
+            mapping = [{"old": digest, "new": wrapped[digest]} for digest in digests]
             if mapping:
                 statement = (
                     update(table)
@@ -64,7 +70,7 @@ def rekey(store: Store, keys: KeyRing, *, now: dt.datetime) -> tuple[str, ...]:
                     .values(digest=bindparam("new"))
                 )
                 if "key_id" in table.c:
-                    statement = statement.values(digest=bindparam("new"), key_id=new[-1].id)
+                    statement = statement.values(key_id=new[-1].id)
                 connection.execute(statement, mapping)
         chain = [
             *recorded,
