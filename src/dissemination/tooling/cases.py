@@ -44,6 +44,7 @@ import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from dissemination.compiled import CompiledPolicy
 from dissemination.decision import LabelCheck
 from dissemination.errors import CaseError, DocumentError, InputError
 from dissemination.loading import UniqueKeyLoader, parse_document, parse_item, parse_principal
@@ -337,11 +338,10 @@ def apply_overrides(
         raise ValueError(
             f"`with` `{where}`: {_problem(first)}" if where else _problem(first)
         ) from exc
-    compiled = getattr(policy, "compiled", None)
-    if compiled is not None:
-        # Per-policy decision state built from the vocabulary and settings
-        # (the fast path) must be rebuilt for the variant, never shared.
-        variant.compiled = type(compiled)(variant)
+    # The fast path's state is built from the vocabulary and settings: the
+    # variant needs its own, never the original's. (The rows, the engine and
+    # the digest stay the original's.)
+    variant.compiled = CompiledPolicy(variant)
     if overrides.label_signature is None:
         return variant, None
     verifies = overrides.label_signature == "verifies"
