@@ -289,6 +289,7 @@ def _view_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Findin
         tuple(bool(mask >> bit & 1) for bit in range(len(view_rows)))
         for mask in row_signatures(space, view_rows)
     }
+    decided: dict[tuple[bool, ...], tuple[View, tuple[str, ...]]] = {}
     for index, row in enumerate(view_rows):
         if row.needed & row.forbidden:
             fact = sorted(row.needed & row.forbidden)[0]
@@ -310,18 +311,7 @@ def _view_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Findin
                 f"`{row.rule}` can never match: no reader and item give `{row.when}`",
             )
             continue
-        if all(
-            _view([r for r, on in zip(view_rows, signature, strict=True) if on])[0]
-            == _view(
-                [
-                    r
-                    for k, (r, on) in enumerate(zip(view_rows, signature, strict=True))
-                    if on and k != index
-                ]
-            )[0]
-            and _obligations_same(view_rows, signature, index)
-            for signature in matched
-        ):
+        if all(_unchanged_without(view_rows, signature, index, decided) for signature in matched):
             yield Finding(
                 "shadowed",
                 "warning",
@@ -332,12 +322,21 @@ def _view_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Findin
             )
 
 
-def _obligations_same(rows: list[PolicyRow], signature: tuple[bool, ...], index: int) -> bool:
-    with_row = [row for row, on in zip(rows, signature, strict=True) if on]
+def _unchanged_without(
+    rows: list[PolicyRow],
+    signature: tuple[bool, ...],
+    index: int,
+    decided: dict[tuple[bool, ...], tuple[View, tuple[str, ...]]],
+) -> bool:
+    """Whether the rows of `signature` decide the same view and obligations without row `index`."""
+    if signature not in decided:
+        decided[signature] = _view([row for row, on in zip(rows, signature, strict=True) if on])
+    view, obligations = decided[signature]
     without = [
         row for k, (row, on) in enumerate(zip(rows, signature, strict=True)) if on and k != index
     ]
-    return _view(with_row)[1] == _view(without)[1] or _view(with_row)[0] is View.NONE
+    other_view, other_obligations = _view(without)
+    return other_view == view and (other_obligations == obligations or view is View.NONE)
 
 
 def _content_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Finding]:
