@@ -151,3 +151,14 @@ def test_an_employment_the_profile_does_not_know_is_refused(copied: Path) -> Non
     with pytest.raises(DocumentError, match=r"principal `employment`: unknown employment"):
         parse_principal(data, source="f", policy=policy)
     parse_principal({**data, "employment": "agency"}, source="f", policy=policy)
+
+
+def test_an_identifier_error_never_quotes_a_long_or_multi_line_type() -> None:
+    from dissemination.errors import IdentifierError
+
+    error = IdentifierError(subject_type="container\nJohn SMITH born 1980", problem="unknown type")
+    assert "\n" not in str(error)
+    assert "SMITH" not in str(error)
+    assert "invalid `container` identifier" in str(
+        IdentifierError(subject_type="container", problem="bad check digit")
+    )

@@ -31,6 +31,26 @@ people who run the system.
 
 from __future__ import annotations
 
+
+def safe_term(value: object) -> str:
+    """A vocabulary term as it may appear in an error message.
+
+    A short single-line term is quoted in backticks; anything else is described
+    by its length only, so a message never carries a long or multi-line value
+    (which could be content pasted into the wrong field).
+
+    Args:
+        value: the offending value.
+
+    Returns:
+        `` `TERM` `` or `a value of N characters`.
+    """
+    text = str(value)
+    if len(text) <= 40 and text.isprintable() and "`" not in text:
+        return f"`{text}`"
+    return f"a value of {len(text)} characters"
+
+
 __all__ = [
     "CaseError",
     "DisseminationError",
@@ -44,6 +64,7 @@ __all__ = [
     "RegistryKeyError",
     "TrailError",
     "UnknownTermError",
+    "safe_term",
 ]
 
 
@@ -120,7 +141,7 @@ class UnknownTermError(InputError):
         """
         self.vocabulary = vocabulary
         self.term = term
-        super().__init__(f"unknown {vocabulary} `{term}`", source=source)
+        super().__init__(f"unknown {vocabulary} {safe_term(term)}", source=source)
 
 
 class PolicyError(DisseminationError):
@@ -254,7 +275,9 @@ class IdentifierError(InputError):
         self.problem = problem
         self.field = field
         where = f"`{field}` " if field else ""
-        super().__init__(f"{where}invalid `{subject_type}` identifier: {problem}", source=source)
+        super().__init__(
+            f"{where}invalid {safe_term(subject_type)} identifier: {problem}", source=source
+        )
 
 
 class RegistryError(DisseminationError):

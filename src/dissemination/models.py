@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from dissemination.errors import safe_term
 from dissemination.spans import check_spans
 from dissemination.vocabulary import Vocabulary
 
@@ -85,25 +86,6 @@ Nationality = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 PortionCategory = Literal["tearline", "narrative", "assessment", "source", "method"]
 Employment = Literal["crown-servant", "agency", "contractor", "secondee", "partner"]
-
-
-def safe_term(value: object) -> str:
-    """A vocabulary term as it may appear in an error message.
-
-    A short single-line term is quoted in backticks; anything else is described
-    by its length only, so a message never carries a long or multi-line value
-    (which could be content pasted into the wrong field).
-
-    Args:
-        value: the offending value.
-
-    Returns:
-        `` `TERM` `` or `a value of N characters`.
-    """
-    text = str(value)
-    if len(text) <= 40 and text.isprintable() and "`" not in text:
-        return f"`{text}`"
-    return f"a value of {len(text)} characters"
 
 
 def _vocabulary(info: ValidationInfo) -> Vocabulary:
