@@ -6,7 +6,14 @@ import json
 
 from click.testing import CliRunner
 
-from dissemination import default_policy, load_item, load_principal, load_principals, who_can_see
+from dissemination import (
+    Item,
+    default_policy,
+    load_item,
+    load_principal,
+    load_principals,
+    who_can_see,
+)
 from dissemination.cli import main
 from dissemination.tooling.whocansee import explain
 from tests.conftest import HUMBER, NOW
@@ -79,3 +86,40 @@ def test_cli_explain_missing_reader_is_exit_2() -> None:
     assert result.exit_code == 2
     assert result.output.startswith("error: ")
     assert result.output.count("\n") == 1
+
+
+def _content_of(items: list[Item]) -> set[str]:
+    """Every portion text and subject value of the items."""
+    content = {portion.text for item in items for portion in item.portions}
+    for subject in (subject for item in items for subject in item.subjects):
+        content.add(subject.name if subject.type == "person" else subject.value)
+    return content
+
+
+def test_cli_tables_and_explain_print_ids_never_content() -> None:
+    # DESIGN §5: the admin tools name readers, items, portions and subjects by
+    # id; nothing of what they hold appears in what they print.
+    items = [load_item(path) for path in sorted((HUMBER / "items").glob("*.yaml"))]
+    content = _content_of(items)
+    assert "AB12 CDE" in content
+    runner = CliRunner()
+    outputs = [
+        runner.invoke(
+            main,
+            ["who-can-see", str(ITEM), "--readers", str(HUMBER / "readers"), "--now", NOW_TEXT],
+        ),
+        runner.invoke(
+            main, ["what-can-see", str(AGENCY), "--items", str(HUMBER / "items"), "--now", NOW_TEXT]
+        ),
+    ]
+    for reader in sorted((HUMBER / "readers").glob("*.yaml")):
+        for fmt in ("text", "json"):
+            outputs.append(
+                runner.invoke(
+                    main,
+                    ["explain", str(ITEM), "--as", str(reader), "--now", NOW_TEXT, "--format", fmt],
+                )
+            )
+    for result in outputs:
+        assert result.exit_code == 0, result.output
+        assert not [text for text in content if text in result.output]
