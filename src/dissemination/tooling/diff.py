@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dissemination.decision import decide
+from dissemination.decision import Decision, decide
 from dissemination.errors import PolicyError
 from dissemination.policy import Policy, PolicyRow
 from dissemination.tooling.factspace import FactSpace, Witness
@@ -37,6 +37,7 @@ __all__ = [
     "Outcome",
     "PolicyDiff",
     "cover",
+    "decided_alike",
     "diff_policies",
     "merge_cubes",
     "outcome_at",
@@ -462,8 +463,20 @@ def _confirm(old: Policy, new: Policy, example: Witness) -> bool:
         )
         for policy in (old, new)
     ]
-    first, second = decisions
-    return (first.view, first.portions, first.subjects, first.obligations) != (
+    return not decided_alike(*decisions)
+
+
+def decided_alike(first: Decision, second: Decision) -> bool:
+    """Whether two decisions give the reader the same: view, portions, subjects, obligations.
+
+    Args:
+        first: one decision.
+        second: the other.
+
+    Returns:
+        True when nothing the reader gets differs (reasons and facts may).
+    """
+    return (first.view, first.portions, first.subjects, first.obligations) == (
         second.view,
         second.portions,
         second.subjects,

@@ -14,6 +14,7 @@ from typing import Any
 from dissemination.decision import Decision, decide
 from dissemination.models import Item, Principal
 from dissemination.policy import Policy
+from dissemination.tooling.diff import decided_alike
 from dissemination.vocabulary import View
 
 __all__ = ["CorpusChange", "corpus_changes", "explain", "what_can_see", "who_can_see"]
@@ -108,12 +109,7 @@ def corpus_changes(
         for item in item_list:
             before = decide(reader, item, now=now, policy=old)
             after = decide(reader, item, now=now, policy=new)
-            if (before.view, before.portions, before.subjects, before.obligations) != (
-                after.view,
-                after.portions,
-                after.subjects,
-                after.obligations,
-            ):
+            if not decided_alike(before, after):
                 changes.append(CorpusChange(reader.id, item.id, _words(before), _words(after)))
     return changes
 
