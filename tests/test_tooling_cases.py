@@ -184,6 +184,18 @@ def test_unknown_field_in_an_inline_reader_names_its_line(tmp_path: Path) -> Non
         load_case_file(path)
 
 
+def test_a_must_not_contain_string_the_item_lacks_is_refused(tmp_path: Path) -> None:
+    # Such a check could never fail: the case would pass whatever the policy shows.
+    text = FAILING.replace("[MSCU1234566]", "[MSCU1234566, no such words]")
+    path = _write(tmp_path, "vacuous.policy.yaml", text)
+    with pytest.raises(CaseError) as raised:
+        load_case_file(path)
+    assert str(raised.value) == (
+        f"{path}:15: case `wrong`: `must_not_contain` `no such words` is nowhere in the item, "
+        "so the check could not fail"
+    )
+
+
 def test_missing_policy_directory_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["test", str(CASES), "--policy", str(tmp_path / "nope")])
     assert result.exit_code == 2

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -417,6 +418,7 @@ def load_case_file(path: str | Path, *, policy: Policy | None = None) -> CaseFil
                     path=str(path),
                     line=_line(_node_at(case_node, (kind,))) or line,
                 ) from exc
+        _check_must_not_contain(case.expect, documents["item"], name, path, case_node)
         cases.append(
             Case(
                 name=name,
@@ -437,6 +439,23 @@ def load_case_file(path: str | Path, *, policy: Policy | None = None) -> CaseFil
         policy=policy,
         cases=tuple(cases),
     )
+
+
+def _check_must_not_contain(
+    expect: Expectation, item: Item, name: str, path: Path, case_node: yaml.Node | None
+) -> None:
+    """Refuse a `must_not_contain` string the item does not hold: that check could not fail."""
+    if not expect.must_not_contain:
+        return
+    held = json.dumps(item.model_dump(mode="json"), ensure_ascii=False)
+    for text in expect.must_not_contain:
+        if text not in held:
+            raise CaseError(
+                f"case `{name}`: `must_not_contain` `{text}` is nowhere in the item, "
+                "so the check could not fail",
+                path=str(path),
+                line=_line(_node_at(case_node, ("expect", "must_not_contain"))),
+            )
 
 
 def discover_case_files(paths: Iterable[str | Path]) -> Iterator[Path]:
