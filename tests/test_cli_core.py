@@ -70,7 +70,9 @@ def test_view_explain_names_withheld_parts_by_id_only() -> None:
     )
     explain = json.loads(result.output)["explain"]
     assert "employment.agency" in explain["facts"]
-    assert {"kind": "portion", "id": "p3", "rule": "marking.min_vetting"} in explain["withheld"]
+    withheld = {(w["kind"], w["id"], w["rule"]) for w in explain["withheld"]}
+    assert ("portion", "p3", "marking.min_vetting") in withheld
+    assert explain["cap"] == {"view": "sanitised", "rules": ["cap.agency"]}
     assert "covert human source" not in result.output
 
 

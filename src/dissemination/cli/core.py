@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -20,39 +19,17 @@ from dissemination.cli._common import (
     resolve_policy,
 )
 from dissemination.cli._integrity import integrity_options, integrity_setup
-from dissemination.decision import Decision, decide
+from dissemination.decision import decide
 from dissemination.loading import iter_items, load_item, load_principal, load_principals
-from dissemination.models import Item
 from dissemination.policy import Policy
 from dissemination.redaction import render, render_text
 from dissemination.schema import SCHEMA_DOCUMENTS, json_schema
+from dissemination.tooling.whocansee import explain_decision
 
-__all__ = ["DEMO_DIR", "demo", "explanation", "filter_command", "schema", "view"]
+__all__ = ["DEMO_DIR", "demo", "filter_command", "schema", "view"]
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo" / "humber"
 """The Humber ports scenario shipped with the package (`examples/humber` in the source tree)."""
-
-
-def explanation(item: Item, decision: Decision, policy: Policy) -> dict[str, Any]:
-    """What `--explain` adds: facts, matching rows, the rows that fixed the view, withheld parts.
-
-    This is for the people who run the policy: it names what was withheld
-    (by id, never by content).
-    """
-    matching = policy.matching_rows(decision.facts)
-    return {
-        "item": item.id,
-        "reader": decision.reader_id,
-        "view": decision.view.label,
-        "facts": sorted(decision.facts),
-        "matching_rows": [
-            {"rule": row.rule, "effect": row.effect, "view": row.view.label, "at": row.location}
-            for row in matching
-        ],
-        "fixed_by": [reason.rule for reason in decision.reasons],
-        "reasons": [{"rule": r.rule, "text": r.text} for r in decision.reasons],
-        "withheld": [{"kind": w.kind, "id": w.id, "rule": w.rule} for w in decision.withheld],
-    }
 
 
 @click.command()
@@ -94,13 +71,15 @@ def view(
     if fmt == "json":
         document = render(item, decision)
         if explain:
-            document["explain"] = explanation(item, decision, policy)
+            document["explain"] = explain_decision(item, decision, policy)
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     text = render_text(item, decision)
     click.echo(text if text else "nothing to show\n", nl=False)
     if explain:
-        click.echo(json.dumps(explanation(item, decision, policy), ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(explain_decision(item, decision, policy), ensure_ascii=False, indent=2)
+        )
 
 
 @click.command("filter")

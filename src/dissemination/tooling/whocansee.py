@@ -17,7 +17,14 @@ from dissemination.policy import Policy
 from dissemination.tooling.diff import decided_alike
 from dissemination.vocabulary import View
 
-__all__ = ["CorpusChange", "corpus_changes", "explain", "what_can_see", "who_can_see"]
+__all__ = [
+    "CorpusChange",
+    "corpus_changes",
+    "explain",
+    "explain_decision",
+    "what_can_see",
+    "who_can_see",
+]
 
 
 def who_can_see(
@@ -130,14 +137,27 @@ def explain(reader: Principal, item: Item, *, now: dt.datetime, policy: Policy) 
         and `withheld` (each portion or subject removed, by id, with the rule
         and its words).
     """
-    decision = decide(reader, item, now=now, policy=policy)
+    return explain_decision(item, decide(reader, item, now=now, policy=policy), policy)
+
+
+def explain_decision(item: Item, decision: Decision, policy: Policy) -> dict[str, Any]:
+    """`explain` of a decision already made (`view --explain` passes its own).
+
+    Args:
+        item: the item decided on.
+        decision: the decision (made with whatever label check applied).
+        policy: the policy that made it.
+
+    Returns:
+        The same data as `explain`.
+    """
     matching = policy.matching_rows(decision.facts)
     grants = [row.view for row in matching if row.effect == "allow"]
     caps = [row for row in matching if row.effect == "deny"]
     lowest = min((row.view for row in caps), default=None)
     return {
         "item": item.id,
-        "reader": reader.id,
+        "reader": decision.reader_id,
         "view": decision.view.label,
         "facts": sorted(decision.facts),
         "matching_rows": [
