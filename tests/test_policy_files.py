@@ -176,3 +176,17 @@ def test_each_policy_file_is_read_once(copied: Path, monkeypatch: pytest.MonkeyP
     assert sorted(reads) == ["model.conf", "policy.csv", "profile.yaml"]
     assert policy.digest == load_policy(DEFAULT_POLICY_DIR).digest
     assert decide(AGENCY_SC, ITEM, now=NOW, policy=policy).view is View.SANITISED
+
+
+def test_a_variant_policy_has_its_own_digest_and_fast_path() -> None:
+    from dissemination.policy import ProfileSettings
+
+    default = load_policy()
+    variant = default.with_profile(settings=ProfileSettings(require_signed_labels=True))
+    assert variant.digest != default.digest
+    assert variant.compiled is not default.compiled
+    assert variant.rows == default.rows
+    decision = decide(AGENCY_SC, ITEM, now=NOW, policy=variant)
+    assert decision.view is View.NONE  # no label check given: fails closed
+    assert decision.policy == variant.digest
+    assert decide(AGENCY_SC, ITEM, now=NOW, policy=default).view is View.SANITISED

@@ -22,7 +22,9 @@ matches would fail open.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -343,6 +345,39 @@ class Policy:
         self._caps_added: dict[tuple[frozenset[str], frozenset[str]], bool] = {}
         self.compiled = CompiledPolicy(self)
         """The fast path's state (`dissemination.compiled`): this policy's alone."""
+
+    def with_profile(
+        self, *, vocabulary: Vocabulary | None = None, settings: ProfileSettings | None = None
+    ) -> Policy:
+        """This policy with another vocabulary or settings (same rows, same casbin engine).
+
+        For what-if questions (policy cases' `with:` blocks): the variant gets
+        its own fast-path state and its own digest, so no decision it makes is
+        recorded under the digest of files it was not decided by.
+
+        Args:
+            vocabulary: the vocabulary to use instead, if any.
+            settings: the settings to use instead, if any.
+
+        Returns:
+            The variant.
+        """
+        variant = copy.copy(self)
+        if vocabulary is not None:
+            variant.vocabulary = vocabulary
+        if settings is not None:
+            variant.settings = settings
+        changed = json.dumps(
+            {
+                "vocabulary": variant.vocabulary.model_dump(mode="json"),
+                "settings": variant.settings.model_dump(mode="json"),
+            },
+            sort_keys=True,
+        )
+        hasher = hashlib.sha256(f"{self.digest}\0{changed}".encode())
+        variant.digest = "sha256:" + hasher.hexdigest()
+        variant.compiled = CompiledPolicy(variant)
+        return variant
 
     def __repr__(self) -> str:
         """Name, directory and digest."""

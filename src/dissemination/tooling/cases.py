@@ -33,7 +33,6 @@ Unknown keys anywhere are errors, as in the data contract.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -45,7 +44,6 @@ import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from dissemination.compiled import CompiledPolicy
 from dissemination.decision import LabelCheck
 from dissemination.errors import CaseError, DocumentError, InputError
 from dissemination.loading import UniqueKeyLoader, parse_document, parse_item, parse_principal
@@ -316,33 +314,29 @@ def apply_overrides(
         overrides: the case's `with:` block, or None.
 
     Returns:
-        A copy of the policy with the vocabulary and settings replaced as the
-        block says (the same rows and engine), and the label check to pass to
-        `decide`.
+        `Policy.with_profile` of the policy as the block says (the same rows
+        and engine, its own digest), and the label check to pass to `decide`.
 
     Raises:
         ValueError: the replaced vocabulary or settings are not valid.
     """
     if overrides is None:
         return policy, None
-    variant = copy.copy(policy)
+    vocabulary, settings = None, None
     try:
         if overrides.vocabulary:
             data = {**policy.vocabulary.model_dump(), **overrides.vocabulary}
-            variant.vocabulary = Vocabulary.model_validate(data)
+            vocabulary = Vocabulary.model_validate(data)
         if overrides.settings:
             data = {**policy.settings.model_dump(), **overrides.settings}
-            variant.settings = ProfileSettings.model_validate(data)
+            settings = ProfileSettings.model_validate(data)
     except PydanticValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"])
         raise ValueError(
             f"`with` `{where}`: {_problem(first)}" if where else _problem(first)
         ) from exc
-    # The fast path's state is built from the vocabulary and settings: the
-    # variant needs its own, never the original's. (The rows, the engine and
-    # the digest stay the original's.)
-    variant.compiled = CompiledPolicy(variant)
+    variant = policy.with_profile(vocabulary=vocabulary, settings=settings)
     if overrides.label_signature is None:
         return variant, None
     verifies = overrides.label_signature == "verifies"
