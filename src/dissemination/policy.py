@@ -47,10 +47,12 @@ __all__ = [
     "Policy",
     "PolicyRow",
     "ProfileSettings",
+    "RowProblem",
     "check_effects",
     "default_policy",
     "default_vocabulary",
     "load_policy",
+    "read_rows",
 ]
 
 DEFAULT_POLICY_DIR = Path(__file__).parent / "policies" / "default"
@@ -158,87 +160,124 @@ def _parse_profile(path: Path, text: str) -> _ProfileFile:
         raise PolicyError(f"`{where}`: {first['msg'].lower()}", path=str(path)) from exc
 
 
-def _parse_row(
-    fields: list[str], *, where: str, number: int, known_facts: frozenset[str]
-) -> PolicyRow:
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One thing wrong with a line of `policy.csv`.
+
+    Attributes:
+        line: the 1-based line number.
+        message: one lowercase line naming the problem.
+        fact: for an unknown fact, the fact's name (lint words it its own way).
+    """
+
+    line: int
+    message: str
+    fact: str | None = None
+
+
+def _row_problems(fields: list[str], seen: dict[str, int]) -> tuple[list[str], dict[str, str]]:
+    """Every structural problem of one row's fields, and the fields by name."""
     ptype, values = fields[0], fields[1:]
     if ptype not in _ARITY:
-        raise PolicyError(f"unknown row type `{ptype}`", path=where, line=number)
+        return [f"unknown row type `{ptype}`"], {}
     if len(values) != _ARITY[ptype]:
-        raise PolicyError(
-            f"`{ptype}` row has {len(values)} fields, expected {_ARITY[ptype]}",
-            path=where,
-            line=number,
-        )
-    if ptype == "p":
-        rule, when, view_text, obligation, effect = values
-    else:
-        rule, view_text, when, effect = values
-        obligation = "-"
-    if not rule:
-        raise PolicyError("row has an empty rule id", path=where, line=number)
-    if effect not in _EFFECTS:
-        raise PolicyError(f"unknown effect `{effect}`", path=where, line=number)
-    try:
-        view = View.parse(view_text)
-    except ValueError:
-        view = None
-    if view is None or view.label != view_text:
-        # casbin compares the view as written: `Full` would never match a row.
-        raise PolicyError(f"unknown view `{view_text}`", path=where, line=number)
-    if view is View.NONE and (ptype == "p2" or effect == "allow"):
-        raise PolicyError("only a deny row can name `none` (as its cap)", path=where, line=number)
-    needed, forbidden = parse_condition(when)
-    if not needed and not forbidden:
-        raise PolicyError("row has an empty condition", path=where, line=number)
-    for fact in sorted(needed | forbidden):
-        if fact not in known_facts:
-            raise PolicyError(f"unknown fact `{fact}`", path=where, line=number)
-    return PolicyRow(
-        ptype=ptype,
-        rule=rule,
-        when=when,
-        view=view,
-        obligation=None if obligation in ("", "-") else obligation,
-        effect=effect,
-        path=where,
-        line=number,
-        needed=needed,
-        forbidden=forbidden,
+        return [f"`{ptype}` row has {len(values)} fields, expected {_ARITY[ptype]}"], {}
+    names = (
+        ("rule", "when", "view", "obligation", "effect")
+        if ptype == "p"
+        else ("rule", "view", "when", "effect")
     )
+    named = {"ptype": ptype, "obligation": "-", **dict(zip(names, values, strict=True))}
+    problems: list[str] = []
+    rule = named["rule"]
+    if not rule:
+        problems.append("row has an empty rule id")
+    elif rule in seen:
+        problems.append(f"rule id `{rule}` is already used on line {seen[rule]}")
+    if named["effect"] not in _EFFECTS:
+        problems.append(f"unknown effect `{named['effect']}`")
+    try:
+        view = View.parse(named["view"])
+    except ValueError:
+        problems.append(f"unknown view `{named['view']}`")
+    else:
+        if named["view"] != view.label:  # casbin compares views exactly as written
+            problems.append(f"view `{named['view']}` must be written `{view.label}`")
+        if view is View.NONE and (ptype == "p2" or named["effect"] == "allow"):
+            problems.append("only a deny row can name `none` (as its cap)")
+    if parse_condition(named["when"]) == (frozenset(), frozenset()):
+        problems.append("row has an empty condition")
+    return problems, named
 
 
-def _parse_rows(path: Path, text: str, known_facts: frozenset[str]) -> tuple[PolicyRow, ...]:
+def read_rows(
+    path: Path, text: str, known_facts: frozenset[str] | None
+) -> tuple[list[PolicyRow], list[RowProblem]]:
+    """Read `policy.csv` as casbin reads it, collecting every problem.
+
+    casbin's file adapter splits on newlines alone and strips each line; a line
+    it would read otherwise (another line break, brackets it groups by) is a
+    problem, as is any row casbin would drop or misread.
+
+    Args:
+        path: the file, for the rows' locations.
+        text: its content, as read.
+        known_facts: the facts a row may name (None: do not check facts).
+
+    Returns:
+        The rows without problems, in file order, and every problem found.
+    """
     rows: list[PolicyRow] = []
+    problems: list[RowProblem] = []
     seen: dict[str, int] = {}
-    # casbin's file adapter splits on `\n` alone and strips each line; read the
-    # lines as it does, and refuse what it would read otherwise.
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if len(line.splitlines()) > 1 or "\r" in line:
-            raise PolicyError(
-                "line holds a line break casbin does not see (only `\\n` ends a row)",
-                path=str(path),
-                line=number,
-            )
+            message = "line holds a line break casbin does not see (only `\\n` ends a row)"
+            problems.append(RowProblem(number, message))
+            continue
         if not line or line.startswith("#"):
             continue
         if any(bracket in line for bracket in "[]()"):
-            raise PolicyError(
-                "row holds a bracket or parenthesis, which casbin reads as grouping",
-                path=str(path),
-                line=number,
-            )
-        fields = [part.strip() for part in line.split(",")]
-        row = _parse_row(fields, where=str(path), number=number, known_facts=known_facts)
-        if row.rule in seen:
-            raise PolicyError(
-                f"rule id `{row.rule}` is already used on line {seen[row.rule]}",
-                path=str(path),
-                line=number,
-            )
-        seen[row.rule] = number
-        rows.append(row)
+            message = "row holds a bracket or parenthesis, which casbin reads as grouping"
+            problems.append(RowProblem(number, message))
+            continue
+        found, named = _row_problems([part.strip() for part in line.split(",")], seen)
+        found_here = [RowProblem(number, message) for message in found]
+        if named:
+            seen.setdefault(named["rule"], number)
+            needed, forbidden = parse_condition(named["when"])
+            if known_facts is not None:
+                found_here.extend(
+                    RowProblem(number, f"unknown fact `{fact}`", fact)
+                    for fact in sorted((needed | forbidden) - known_facts)
+                )
+            if not found_here:
+                rows.append(
+                    PolicyRow(
+                        ptype=named["ptype"],
+                        rule=named["rule"],
+                        when=named["when"],
+                        view=View.parse(named["view"]),
+                        obligation=None
+                        if named["obligation"] in ("", "-")
+                        else named["obligation"],
+                        effect=named["effect"],
+                        path=str(path),
+                        line=number,
+                        needed=needed,
+                        forbidden=forbidden,
+                    )
+                )
+        problems.extend(found_here)
+    return rows, problems
+
+
+def _parse_rows(path: Path, text: str, known_facts: frozenset[str]) -> tuple[PolicyRow, ...]:
+    rows, problems = read_rows(path, text, known_facts)
+    if problems:
+        first = problems[0]
+        raise PolicyError(first.message, path=str(path), line=first.line)
     return tuple(rows)
 
 

@@ -34,10 +34,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError as PydanticValidationError
 
-from dissemination.engine import parse_condition
 from dissemination.errors import PolicyError
 from dissemination.facts import fact_names
-from dissemination.policy import PolicyRow, check_effects, load_policy
+from dissemination.policy import PolicyRow, check_effects, load_policy, read_rows
 from dissemination.tooling.diff import row_signatures
 from dissemination.tooling.factspace import FactSpace
 from dissemination.vocabulary import View, Vocabulary
@@ -182,41 +181,6 @@ def _unknown_fact(fact: str, vocabulary: Vocabulary) -> str:
     return f"unknown fact `{fact}`"
 
 
-def _row_problems(fields: list[str], seen: dict[str, int]) -> tuple[list[str], dict[str, str]]:
-    """Structural problems of one row's fields, and the fields by name."""
-    ptype, values = fields[0], fields[1:]
-    if ptype not in _ARITY:
-        return [f"unknown row type `{ptype}`"], {}
-    if len(values) != _ARITY[ptype]:
-        return [f"`{ptype}` row has {len(values)} fields, expected {_ARITY[ptype]}"], {}
-    names = (
-        ("rule", "when", "view", "obligation", "effect")
-        if ptype == "p"
-        else ("rule", "view", "when", "effect")
-    )
-    named = {"ptype": ptype, "obligation": "-", **dict(zip(names, values, strict=True))}
-    problems: list[str] = []
-    rule = named["rule"]
-    if not rule:
-        problems.append("row has an empty rule id")
-    elif rule in seen:
-        problems.append(f"rule id `{rule}` is already used on line {seen[rule]}")
-    if named["effect"] not in ("allow", "deny"):
-        problems.append(f"unknown effect `{named['effect']}`")
-    try:
-        view = View.parse(named["view"])
-    except ValueError:
-        problems.append(f"unknown view `{named['view']}`")
-    else:
-        if named["view"] != view.label:  # casbin compares views exactly as written
-            problems.append(f"view `{named['view']}` must be written `{view.label}`")
-        if view is View.NONE and (ptype == "p2" or named["effect"] == "allow"):
-            problems.append("only a deny row can name `none` (as its cap)")
-    if parse_condition(named["when"]) == (frozenset(), frozenset()):
-        problems.append("row has an empty condition")
-    return problems, named
-
-
 def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) -> list[PolicyRow]:
     try:
         # Bytes, not read_text: casbin sees no newline translation, and neither may we.
@@ -226,47 +190,14 @@ def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) ->
         findings.append(Finding("load", "error", str(path), None, message))
         return []
     known = fact_names(vocabulary) if vocabulary is not None else None
-    rows: list[PolicyRow] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(text.split("\n"), start=1):  # as casbin's file adapter
-        line = raw.strip()
-        if len(line.splitlines()) > 1 or "\r" in line:
-            message = "line holds a line break casbin does not see (only `\\n` ends a row)"
-            findings.append(Finding("malformed-row", "error", str(path), number, message))
-            continue
-        if not line or line.startswith("#"):
-            continue
-        if any(bracket in line for bracket in "[]()"):
-            message = "row holds a bracket or parenthesis, which casbin reads as grouping"
-            findings.append(Finding("malformed-row", "error", str(path), number, message))
-            continue
-        problems, named = _row_problems([part.strip() for part in line.split(",")], seen)
-        found = [Finding("malformed-row", "error", str(path), number, text) for text in problems]
-        if named:
-            seen.setdefault(named["rule"], number)
-            needed, forbidden = parse_condition(named["when"])
-            if known is not None and vocabulary is not None:
-                found.extend(
-                    Finding(
-                        "unknown-fact", "error", str(path), number, _unknown_fact(fact, vocabulary)
-                    )
-                    for fact in sorted((needed | forbidden) - known)
-                )
-        findings.extend(found)
-        if named and not found:
-            rows.append(
-                PolicyRow(
-                    ptype=named["ptype"],
-                    rule=named["rule"],
-                    when=named["when"],
-                    view=View.parse(named["view"]),
-                    obligation=None if named["obligation"] in ("", "-") else named["obligation"],
-                    effect=named["effect"],
-                    path=str(path),
-                    line=number,
-                    needed=needed,
-                    forbidden=forbidden,
-                )
+    rows, problems = read_rows(path, text, known)
+    for problem in problems:
+        if problem.fact is not None and vocabulary is not None:
+            message = _unknown_fact(problem.fact, vocabulary)
+            findings.append(Finding("unknown-fact", "error", str(path), problem.line, message))
+        else:
+            findings.append(
+                Finding("malformed-row", "error", str(path), problem.line, problem.message)
             )
     return rows
 
