@@ -15,7 +15,12 @@ unreadable policy directory) and for infrastructure that fails.
     │   └── RegistryKeyError    the registry key is missing, malformed or not the registry's
     ├── PolicyError             a policy directory that cannot be loaded or is malformed
     ├── InvalidLabelSignature   a label signature that does not verify, for any reason
-    └── TrailError              the disclosure trail cannot be read or written
+    ├── TrailError              the disclosure trail cannot be read or written
+    ├── RefusedError            an operation the policy refuses this principal (exit 1)
+    └── UnavailableError        the environment failed: database unreachable, disk full (exit 3)
+
+The CLI maps the tree to exit codes: `RefusedError` 1 (a check that failed),
+`UnavailableError` 3 (the environment failed), every other error 2 (bad input).
 
 Every message is one line, lowercase, without a final period, with the
 offending name in backticks. A message never quotes the content of an item:
@@ -60,9 +65,11 @@ __all__ = [
     "InvalidLabelSignature",
     "KeyFileError",
     "PolicyError",
+    "RefusedError",
     "RegistryError",
     "RegistryKeyError",
     "TrailError",
+    "UnavailableError",
     "UnknownTermError",
     "safe_term",
 ]
@@ -304,4 +311,19 @@ class RegistryKeyError(RegistryError):
 
     A wrong key is refused before anything is read or written: with it every
     lookup would miss and every registration would make a second owner.
+    """
+
+
+class RefusedError(DisseminationError):
+    """An operation the policy refuses this principal: a hand-off, a renewal, a history.
+
+    A refusal is an answer, not bad input: the CLI exits 1 (a check that
+    failed). The message names the operation and the rule, never content.
+    """
+
+
+class UnavailableError(DisseminationError):
+    """The environment failed: a database that cannot be reached, a disk that is full.
+
+    Retrying later may succeed; the CLI exits 3. Input was not at fault.
     """

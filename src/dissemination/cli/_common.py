@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 
 import click
 
-from dissemination.errors import DisseminationError
+from dissemination.errors import DisseminationError, RefusedError, UnavailableError
 from dissemination.policy import Policy, load_policy
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "EXIT_ENVIRONMENT",
+    "EXIT_FAILED_CHECK",
     "DisseminationGroup",
     "atomic_write_lines",
     "dump_json",
@@ -26,19 +28,34 @@ __all__ = [
     "resolve_policy",
 ]
 
+EXIT_FAILED_CHECK = 1
+"""Exit code for a check that failed: verify, test, diff, a refused hand-off."""
+
 EXIT_BAD_INPUT = 2
 """Exit code for bad input (click uses it for usage errors too)."""
+
+EXIT_ENVIRONMENT = 3
+"""Exit code for an environment that failed: database unreachable, disk full."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DisseminationGroup(click.Group):
-    """A click group that turns library errors into one line and exit code 2."""
+    """A click group that turns library errors into one line and an exit code.
+
+    `RefusedError` exits 1, `UnavailableError` 3, any other library error 2.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; a `DisseminationError` becomes `error: ...` and exit 2."""
+        """Run the command; a `DisseminationError` becomes `error: ...` and its exit code."""
         try:
             return super().invoke(ctx)
+        except RefusedError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_FAILED_CHECK)
+        except UnavailableError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_ENVIRONMENT)
         except DisseminationError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
