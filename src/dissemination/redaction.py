@@ -29,7 +29,7 @@ from dissemination.masking import CONDITIONS, PORTION, TITLE, masked_text
 from dissemination.models import Item, Portion
 from dissemination.vocabulary import View
 
-__all__ = ["banner", "render", "render_item", "render_text"]
+__all__ = ["banner", "render", "render_item", "render_text", "shown_conditions"]
 
 
 def _dump(model: Any) -> Any:
@@ -50,6 +50,24 @@ def _check_item(item: Item, decision: Decision) -> None:
 
 def _condition(text: str, decision: Decision) -> str:
     return masked_text(decision.masks, CONDITIONS, "", text)
+
+
+def shown_conditions(decision: Decision) -> list[str]:
+    """The conditions a view shows: the grading conditions, masked, then the caveats.
+
+    The one place the `conditions` of a rendered view (and of a registry
+    lookup's linked item) is made.
+
+    Args:
+        decision: the decision for one reader.
+
+    Returns:
+        The texts, masked for that reader.
+    """
+    return [
+        *(_condition(condition, decision) for condition in decision.conditions),
+        *decision.caveats,
+    ]
 
 
 def render_item(item: Item, decision: Decision) -> dict[str, Any] | None:
@@ -127,10 +145,7 @@ def render(item: Item, decision: Decision) -> dict[str, Any]:
     document: dict[str, Any] = {"view": decision.view.label}
     document["item"] = render_item(item, decision)
     document["reasons"] = [{"rule": r.rule, "text": r.text} for r in decision.reasons]
-    document["conditions"] = [
-        *(_condition(condition, decision) for condition in decision.conditions),
-        *decision.caveats,
-    ]
+    document["conditions"] = shown_conditions(decision)
     document["obligations"] = list(decision.obligations)
     document["policy"] = decision.policy
     return document

@@ -9,18 +9,32 @@ any subject value, in clear.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
-from dissemination import decide, default_policy, parse_item, parse_principal, render
+from dissemination import (
+    Item,
+    Principal,
+    decide,
+    default_policy,
+    parse_item,
+    parse_principal,
+    render,
+)
 from dissemination.cli import main
+from dissemination.identifiers import normalise_value
+from dissemination.registry import Registry
 from dissemination.registry.database import make_tables
-from tests.registry.support import NOW, postgres_url
+from tests.registry.support import KEYS, NOW, postgres_url
+from tests.strategies import item_data, principals
 
 NOW_TEXT = "2026-11-27T10:00:00Z"
 CONDITIONS = "Do not approach AB12 CDE or its driver John SMITH"
@@ -147,3 +161,77 @@ def test_lookup_masks_conditions_as_view_does_and_stores_nothing_in_clear(
     stored = _stored_bytes(url)
     for secret in (CONDITIONS, "approach", *SECRETS, "MSCU1234566", "1980-02-29"):
         assert secret.encode() not in stored, secret
+
+
+# -- the property: a lookup shows nothing its reader's `view` does not -------------------------
+
+LOOKED_UP = normalise_value("container", "MSCU1234566")
+_REGISTRY_ONLY = {"linked", "since", "expires", "identifier", "type"}
+
+
+@st.composite
+def _mentioning_items(draw: st.DrawFn) -> tuple[Item, Principal]:
+    """An item about container MSCU1234566 whose conditions name every other subject."""
+    data = draw(item_data())
+    mark = data["subjects"][0].get("marking") if data["subjects"] else None
+    subject: dict[str, Any] = {"type": "container", "value": "MSCU1234566"}
+    if mark is not None:
+        subject["marking"] = mark
+    others = []
+    for other in data["subjects"][1:]:
+        kept: dict[str, Any] = {"type": "other", "value": other.get("value") or other["name"]}
+        if "marking" in other:
+            kept["marking"] = other["marking"]
+        others.append(kept)
+    data["subjects"] = [subject, *others]
+    named = " and ".join(other["value"] for other in others) or "nobody"
+    data["grading"] = {
+        "source": "2",
+        "intelligence": "B",
+        "handling_code": "C",
+        "conditions": f"Do not approach {named}",
+    }
+    return parse_item(data), draw(principals())
+
+
+def _strings(data: Any, *, skip: frozenset[str] = frozenset()) -> list[str]:
+    if isinstance(data, dict):
+        return [
+            s for key, value in data.items() if key not in skip for s in _strings(value, skip=skip)
+        ]
+    if isinstance(data, list):
+        return [s for value in data for s in _strings(value, skip=skip)]
+    return [data] if isinstance(data, str) else []
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=_mentioning_items())
+def test_every_string_of_a_lookup_is_in_the_readers_view(case: tuple[Item, Principal]) -> None:
+    original, who = case
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "registry.sqlite"
+        with Registry(f"sqlite:///{path}", keys=KEYS) as registry:
+            registry.register(original, now=NOW)
+            answer = registry.lookup(LOOKED_UP, who, now=NOW).to_json()
+        stored = path.read_bytes() + (
+            path.with_name(path.name + "-wal").read_bytes()
+            if path.with_name(path.name + "-wal").exists()
+            else b""
+        )
+    decision = decide(who, original, now=NOW)
+    viewed = render(original, decision)
+    shown = set(_strings(viewed))
+    answered = _strings(answer, skip=frozenset(_REGISTRY_ONLY))
+    assert set(answered) <= shown
+    for linked in answer["items"]:
+        if "conditions" in linked:
+            assert linked["conditions"] == viewed["conditions"]
+    text = json.dumps(answer)
+    for index, subject in enumerate(original.subjects):
+        value = str(getattr(subject, "value", None) or getattr(subject, "name", ""))
+        assert value.encode() not in stored
+        if index and index not in decision.subjects:  # the first is the asker's own identifier
+            assert value not in text
+    assert original.grading is not None
+    assert original.grading.conditions is not None
+    assert original.grading.conditions.encode() not in stored

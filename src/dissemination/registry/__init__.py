@@ -9,7 +9,7 @@ only what their view of each linked item allows.
 The modules, one concept each:
 
 - `keys`: the blind index (HMAC-SHA256 digests, key ring, re-keying);
-- `labels`: what is kept of an item (its label; no content, no identifiers);
+- `labels`: what is kept of an item (its label, sealed under the registry key; no content);
 - `answers`: the values returned, and the policy filter of a lookup (pure);
 - `database`: tables, engines, transactions, error translation (SQLAlchemy);
 - `store`: the rows every operation reads and writes (key chain, claims, links, events);

@@ -40,6 +40,7 @@ from dissemination.decision import Decision, LabelCheck, decide
 from dissemination.identifiers import NormalisedIdentifier
 from dissemination.models import Item, Owner, Principal
 from dissemination.policy import Policy
+from dissemination.redaction import shown_conditions
 from dissemination.vocabulary import View
 
 __all__ = [
@@ -156,7 +157,8 @@ class LinkedItem:
         referral: at `pointer`, `refer to owner` or `refer to originator`.
         linked: when the item was linked to the subject.
         classification: from `gist` up, the item's classification.
-        conditions: from `gist` up, the handling conditions and caveats.
+        conditions: from `gist` up, the grading conditions masked for the reader
+            exactly as `view` masks them (`redaction.shown_conditions`), then the caveats.
     """
 
     item_id: str
@@ -373,7 +375,7 @@ def _linked_item(link: StoredLink, label: Item, decision: Decision) -> LinkedIte
         referral=decision.referral,
         linked=link.linked,
         classification=label.classification if gist else None,
-        conditions=(*decision.conditions, *decision.caveats) if gist else (),
+        conditions=tuple(shown_conditions(decision)) if gist else (),
     )
 
 

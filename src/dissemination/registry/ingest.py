@@ -20,7 +20,7 @@ from dissemination.identifiers import normalise_subjects
 from dissemination.models import Item
 from dissemination.registry.answers import Claim, Registration
 from dissemination.registry.database import insert_ignore
-from dissemination.registry.labels import label_json
+from dissemination.registry.labels import seal_label
 from dissemination.registry.lifecycle import expiry, take_over_lapsed
 from dissemination.registry.store import Store, aware, claim_of
 
@@ -58,11 +58,11 @@ def register(
     """
     now = aware(now)
     identifiers = normalise_subjects(item)
-    label = label_json(item)
 
     def work(connection: Connection) -> tuple[Registration, ...]:
         depth = store.depth(connection)
         key_id = store.key_id(depth)
+        label = seal_label(item, store.keys.keys[depth - 1])
         groups: dict[str, list[int]] = {}
         for index, identifier in enumerate(identifiers):
             groups.setdefault(store.digest(identifier, depth), []).append(index)

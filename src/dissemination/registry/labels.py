@@ -1,58 +1,72 @@
-"""What the registry keeps of an item: its label, without content or identifiers.
+"""What the registry keeps of an item: its label, sealed under the registry key.
 
 A lookup must decide each reader's view of every item linked to a subject, and
-`decide` needs an `Item`. The registry keeps the item *label*: everything the
-decision reads (classification, required vetting, originator, owner, handling,
-grading, consents, the category and marking of every portion, the type and
-marking of every subject) and nothing it does not. Portion texts and the title
-become `-`; subject values and names become `blank0001`, `blank0002`, ...;
-dates of birth and passport countries are dropped; portion and subject ids
-become positions (an id could be written from the content). The view, the
-conditions and obligations `decide` gives for the label equal those it gives
-for the item, and so do the shown subjects and the reasons, except what
-`dissemination.masking` adds from the content (a shown subject hidden because
-its text names a withheld one): a property test holds the registry to that.
-A lookup is asked by someone who already names the subject, so such masking,
-which protects the *other* subject's text, has nothing to protect there.
+show the grading conditions masked for that reader exactly as `view` masks
+them (issue 10, item 1). Masking a condition needs the values of the subjects
+it may mention, so the registry keeps the item *label*: everything the
+decision and the masking read (classification, required vetting, originator,
+owner, handling, grading with its conditions, consents, the category and
+marking of every portion, every subject whole) and nothing else: the title
+and every portion text become `-`.
 
-The registry therefore stores neither content nor identifiers in clear, and
-needs no decryption key to answer a lookup.
+That label holds subject values and conditions, so it is never stored in
+clear. It is *sealed*: AES-256-GCM under a key derived (HKDF-SHA256) from the
+newest blind-index key of the registry's chain when the item was registered,
+with the item id as associated data (a sealed label moved to another item's
+row does not open). The nonce is derived from the label (HMAC under the same
+derived key), so registering the same item again stores the very same text
+and changes nothing, and two different labels never share a nonce.
+
+The stored text is `s1:<key id>:<base64url>`. Anyone holding the database
+without the key file reads ids, times and owners, never a condition, a
+subject value or a handling instruction; a label that does not open (another
+key, a changed byte, the unsealed JSON of schema 1) is shown to nobody.
+
+Alternative considered: per-reader-class precomputed masks. The masking of a
+condition depends on which subjects the reader fails, and that depends on the
+reader's vetting, organisation, groups, nationality and the day (a marking's
+handling); the classes cannot be enumerated at registration. Sealing keeps the
+one decision and masking code path (`decide`, then the renderer's conditions)
+and makes a lookup equal to `view`, not an approximation of it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
 import json
+import zlib
 from typing import Any, Final
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import ValidationError
 
-from dissemination.models import Item, PassportSubject, PersonSubject, Portion, ValueSubject
+from dissemination.models import Item, Portion
 from dissemination.policy import Policy
+from dissemination.registry.keys import KeyRing, RegistryKey
 
-__all__ = ["BLANK", "item_label", "label_json", "parse_label"]
+__all__ = ["BLANK", "SEAL_PREFIX", "item_label", "label_key_id", "open_label", "seal_label"]
 
 BLANK: Final = "-"
-"""What replaces every piece of content and every identifier."""
+"""What replaces the title and every portion text."""
 
-_NO_COUNTRY: Final = "XXX"
+SEAL_PREFIX: Final = "s1"
+"""The first field of a sealed label (the sealing scheme's version)."""
 
-
-def _placeholder(index: int) -> str:
-    # One per position, none a part of another: blanked subjects never
-    # "mention" each other (`dissemination.masking` hides a shown subject
-    # whose text names a withheld one).
-    return f"blank{index + 1:04d}"
+_INFO: Final = b"dissemination/registry/label/v1"
+_NONCE: Final = 12
 
 
-def _blank_subject(
-    index: int, subject: ValueSubject | PersonSubject | PassportSubject
-) -> ValueSubject | PersonSubject | PassportSubject:
-    blank = _placeholder(index)
-    if isinstance(subject, PersonSubject):
-        return subject.model_copy(update={"id": None, "name": blank, "date_of_birth": None})
-    if isinstance(subject, PassportSubject):
-        return subject.model_copy(update={"id": None, "country": _NO_COUNTRY, "value": blank})
-    return subject.model_copy(update={"id": None, "value": blank})
+@functools.lru_cache(maxsize=16)
+def _cipher(secret: bytes) -> tuple[AESGCM, bytes]:
+    derived = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_INFO).derive(secret)
+    return AESGCM(derived[:32]), derived[32:]
 
 
 def _blank_portion(index: int, portion: Portion) -> Portion:
@@ -60,20 +74,17 @@ def _blank_portion(index: int, portion: Portion) -> Portion:
 
 
 def item_label(item: Item) -> Item:
-    """The item with its content and identifiers blanked: what the registry stores.
+    """The item with its title and portion texts blanked: what the registry seals and keeps.
 
     Args:
         item: the item.
 
     Returns:
-        The label, an `Item` that decides as the original does.
+        The label, an `Item` that decides, and masks the conditions, as the original does.
     """
     return item.model_copy(
         update={
             "title": BLANK,
-            "subjects": tuple(
-                _blank_subject(index, subject) for index, subject in enumerate(item.subjects)
-            ),
             "portions": tuple(
                 _blank_portion(index, portion) for index, portion in enumerate(item.portions)
             ),
@@ -81,32 +92,68 @@ def item_label(item: Item) -> Item:
     )
 
 
-def label_json(item: Item) -> str:
-    """The stored form of an item's label: compact JSON.
+def _plain(item: Item) -> bytes:
+    data = item_label(item).model_dump(mode="json", exclude_none=True)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return zlib.compress(text.encode(), 9)
+
+
+def seal_label(item: Item, key: RegistryKey) -> str:
+    """The stored form of an item's label: compact JSON, compressed, sealed under `key`.
 
     Args:
         item: the item (its label is taken here).
+        key: the newest key of the registry's chain.
 
     Returns:
-        JSON text.
+        `s1:<key id>:<base64url of nonce and ciphertext>`; the same text for the same label.
     """
-    data = item_label(item).model_dump(mode="json", exclude_none=True)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    cipher, nonce_key = _cipher(key.secret)
+    plain = _plain(item)
+    associated = item.id.encode()
+    nonce = hmac.new(nonce_key, associated + b"\x00" + plain, hashlib.sha256).digest()[:_NONCE]
+    sealed = nonce + cipher.encrypt(nonce, plain, associated)
+    return f"{SEAL_PREFIX}:{key.id}:{base64.urlsafe_b64encode(sealed).decode('ascii')}"
 
 
-def parse_label(text: str, *, policy: Policy) -> Item | None:
-    """Read a stored label back as an `Item`, validated against `policy`'s vocabulary.
+def label_key_id(text: str) -> str | None:
+    """The id of the key a stored label is sealed under (None: not a sealed label).
 
     Args:
-        text: the stored JSON.
+        text: the stored label.
+
+    Returns:
+        The key id.
+    """
+    scheme, _, rest = text.partition(":")
+    key_id, colon, _ = rest.partition(":")
+    return key_id if scheme == SEAL_PREFIX and colon else None
+
+
+def open_label(text: str, item_id: str, keys: KeyRing, *, policy: Policy) -> Item | None:
+    """Open a stored label and validate it against `policy`'s vocabulary.
+
+    Args:
+        text: the stored label.
+        item_id: the id of the row it was read from (the associated data).
+        keys: the registry's keys.
         policy: the profile the lookup decides by.
 
     Returns:
-        The label, or None when it does not validate under this profile (an
-        unknown classification, say): such an item is shown to nobody.
+        The label, or None when it does not open (another key, a changed
+        byte, another row's label, an unsealed label of schema 1) or does not
+        validate under this profile: such an item is shown to nobody.
     """
-    try:
-        data: Any = json.loads(text)
-        return Item.model_validate(data, context={"vocabulary": policy.vocabulary})
-    except (ValueError, ValidationError):
+    key_id = label_key_id(text)
+    key = next((key for key in keys if key.id == key_id), None)
+    if key is None:
         return None
+    cipher, _ = _cipher(key.secret)
+    try:
+        sealed = base64.urlsafe_b64decode(text[len(SEAL_PREFIX) + len(key.id) + 2 :])
+        plain = cipher.decrypt(sealed[:_NONCE], sealed[_NONCE:], item_id.encode())
+        data: Any = json.loads(zlib.decompress(plain))
+        label = Item.model_validate(data, context={"vocabulary": policy.vocabulary})
+    except (ValueError, binascii.Error, InvalidTag, zlib.error, ValidationError):
+        return None
+    return label if label.id == item_id else None

@@ -17,7 +17,7 @@ from dissemination.decision import Decision
 from dissemination.models import Item, Principal
 from dissemination.policy import Policy, default_policy
 from dissemination.registry.answers import Claim, LookupAnswer, StoredLink, answer
-from dissemination.registry.labels import parse_label
+from dissemination.registry.labels import open_label
 from dissemination.registry.store import Store, Subject, aware, identifier_of
 
 __all__ = ["lookup"]
@@ -80,7 +80,7 @@ def lookup(
     stored = [
         StoredLink(
             item_id=row.item_id,
-            label=parse_label(row.label, policy=policy),
+            label=open_label(row.label, row.item_id, store.keys, policy=policy),
             positions=_positions(row.positions),
             linked=row.linked,
             label_verified=bool(row.label_verified),
