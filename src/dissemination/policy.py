@@ -39,6 +39,7 @@ from dissemination.compiled import CompiledPolicy
 from dissemination.engine import CasbinEngine, parse_condition
 from dissemination.errors import PolicyError
 from dissemination.facts import fact_names
+from dissemination.stix.profile import StixTables
 from dissemination.vocabulary import View, Vocabulary
 
 __all__ = [
@@ -123,6 +124,7 @@ class _ProfileFile(BaseModel):
     vocabulary: Vocabulary
     settings: ProfileSettings = ProfileSettings()
     rules: dict[str, str] = {}
+    stix: StixTables | None = None  # STIX mapping tables, checked against `vocabulary`
 
 
 def _read_text(path: Path) -> str:
@@ -374,6 +376,7 @@ class Policy:
         self.settings = profile.settings
         self.rows = _parse_rows(policy_path, texts["policy.csv"], fact_names(profile.vocabulary))
         self.rule_words = dict(profile.rules)
+        self.stix = profile.stix
         self.digest = _digest(texts)
         counts = {ptype: sum(row.ptype == ptype for row in self.rows) for ptype in _ARITY}
         self.engine = CasbinEngine(

@@ -17,6 +17,7 @@ from dissemination.cli.audit import audit
 from dissemination.cli.core import demo, filter_command, schema, view
 from dissemination.cli.integrity import keys, sign, verify
 from dissemination.cli.registry import registry
+from dissemination.cli.stix import export_group
 from dissemination.cli.tooling import (
     diff,
     explain_command,
@@ -50,3 +51,4 @@ main.add_command(diff)
 main.add_command(who_can_see_command)
 main.add_command(what_can_see_command)
 main.add_command(explain_command)
+main.add_command(export_group)
