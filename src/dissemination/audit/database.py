@@ -79,6 +79,13 @@ def _sqlite_serialised(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _add_decision_id(connection: Connection, table: sa.Table) -> None:
+    """Give a records table made before `decision_id` existed that column (nullable)."""
+    columns = {column["name"] for column in sa.inspect(connection).get_columns(table.name)}
+    if "decision_id" not in columns:
+        connection.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN decision_id VARCHAR(200)"))
+
+
 class DatabaseSink:
     """A trail in two tables of a SQL database."""
 
@@ -123,6 +130,7 @@ class DatabaseSink:
             sa.Column("subjects", sa.Text, nullable=False),
             sa.Column("rules", sa.Text, nullable=False),
             sa.Column("policy", sa.String(100), nullable=False),
+            sa.Column("decision_id", sa.String(200), nullable=True),
             sa.Column("prev", sa.String(64), nullable=False),
             sa.Column("hash", sa.String(64), nullable=False),
         )
@@ -147,6 +155,7 @@ class DatabaseSink:
             with self.engine.begin() as connection:
                 self._serialise(connection)
                 metadata.create_all(connection)
+                _add_decision_id(connection, self._records)
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise TrailError(_problem(exc), target=self.target) from exc
@@ -259,6 +268,8 @@ class DatabaseSink:
     @staticmethod
     def _data(row: dict[str, Any]) -> dict[str, Any] | None:
         data = dict(row)
+        if data.get("decision_id") is None:
+            data.pop("decision_id", None)  # written without one: hashed without one
         for column in _LIST_COLUMNS:
             if column in data:
                 try:

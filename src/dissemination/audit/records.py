@@ -111,6 +111,7 @@ class Disclosure:
         subjects: the ids of the subjects shown (`s<n>` for one without an id).
         rules: the rule ids of the reasons.
         policy: the digest of the policy that decided.
+        decision_id: the id the service answered the decision under, if any.
     """
 
     time: str
@@ -121,15 +122,19 @@ class Disclosure:
     subjects: tuple[str, ...]
     rules: tuple[str, ...]
     policy: str
+    decision_id: str | None = None
 
     @classmethod
-    def of(cls, item: Item, decision: Decision, *, at: dt.datetime) -> Disclosure:
+    def of(
+        cls, item: Item, decision: Decision, *, at: dt.datetime, decision_id: str | None = None
+    ) -> Disclosure:
         """What `decision` disclosed of `item`.
 
         Args:
             item: the item decided on.
             decision: the decision (its withheld parts and facts are not taken).
             at: when it was disclosed, with a zone.
+            decision_id: the id the decision was answered under (the service's).
 
         Returns:
             The disclosure.
@@ -150,6 +155,7 @@ class Disclosure:
             subjects=tuple(item.subject_key(index) for index in decision.subjects),
             rules=decision.rules,
             policy=decision.policy,
+            decision_id=decision_id,
         )
 
 
@@ -173,16 +179,20 @@ class DisclosureRecord(BaseModel):
     subjects: tuple[StrictStr, ...]
     rules: tuple[StrictStr, ...]
     policy: StrictStr
+    decision_id: StrictStr | None = None
     prev: Digest
     hash: Digest
 
     def data(self) -> dict[str, Any]:
         """The record as JSON-ready data (what is hashed and written).
 
+        `decision_id` is left out when there is none, so records written
+        before it existed hash as they did.
+
         Returns:
             The record's fields.
         """
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 def chain(disclosure: Disclosure, *, seq: int, prev: str) -> DisclosureRecord:
@@ -208,6 +218,8 @@ def chain(disclosure: Disclosure, *, seq: int, prev: str) -> DisclosureRecord:
         "policy": disclosure.policy,
         "prev": prev,
     }
+    if disclosure.decision_id is not None:
+        body["decision_id"] = disclosure.decision_id
     return DisclosureRecord.model_validate({**body, "hash": record_hash(body)})
 
 

@@ -93,7 +93,12 @@ class DisclosureTrail:
         )
 
     def record(
-        self, item: Item, decision: Decision, *, at: dt.datetime | None = None
+        self,
+        item: Item,
+        decision: Decision,
+        *,
+        at: dt.datetime | None = None,
+        decision_id: str | None = None,
     ) -> DisclosureRecord | None:
         """Record what `decision` disclosed of `item`; do this before showing it.
 
@@ -101,6 +106,8 @@ class DisclosureTrail:
             item: the item decided on.
             decision: the decision.
             at: when it was disclosed (default: the clock, UTC).
+            decision_id: the id the decision is answered under (the service's
+                `decision_id`), written in the record.
 
         Returns:
             The record, or None for a decision at `none` (nothing disclosed).
@@ -113,7 +120,9 @@ class DisclosureTrail:
             if decision.item_id != item.id:
                 raise ValueError("the decision is for another item")
             return None
-        disclosure = Disclosure.of(item, decision, at=at or dt.datetime.now(dt.UTC))
+        disclosure = Disclosure.of(
+            item, decision, at=at or dt.datetime.now(dt.UTC), decision_id=decision_id
+        )
         return self.sink.append(disclosure, checkpointer=self.checkpointer)
 
     def checkpoint(self) -> Checkpoint | None:

@@ -17,6 +17,7 @@ from dissemination.cli.audit import audit
 from dissemination.cli.core import demo, filter_command, schema, view
 from dissemination.cli.integrity import keys, sign, verify
 from dissemination.cli.registry import registry
+from dissemination.cli.service import callers, policy, serve
 from dissemination.cli.stix import export_group
 from dissemination.cli.tooling import (
     diff,
@@ -52,3 +53,6 @@ main.add_command(who_can_see_command)
 main.add_command(what_can_see_command)
 main.add_command(explain_command)
 main.add_command(export_group)
+main.add_command(serve)
+main.add_command(callers)
+main.add_command(policy)
