@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 
@@ -52,6 +53,7 @@ def serving(
     context: ssl.SSLContext | None = None,
     env: dict[str, str] | None = None,
     ready: str = "/healthz",
+    log: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run `dissemination serve ARGS` until it answers, yield its base URL, then stop it."""
     port = port or free_port()
@@ -64,9 +66,10 @@ def serving(
         str(port),
         *args,
     ]
+    output = log.open("wb") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         command,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})},
     )
@@ -75,8 +78,8 @@ def serving(
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"serve exited {process.returncode}: {output}")
+                said = log.read_text() if log is not None else ""
+                raise RuntimeError(f"serve exited {process.returncode}: {said}")
             try:
                 status, _headers, _body = request(base + ready, context=context, timeout=1)
                 if status in (200, 503):
@@ -95,5 +98,5 @@ def serving(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process.stdout:
-            process.stdout.close()
+        if log is not None and not isinstance(output, int):
+            output.close()
