@@ -113,7 +113,7 @@ def test_missing_policy_file(copied: Path, name: str) -> None:
 
 def test_a_broken_casbin_model_is_a_policy_error(copied: Path) -> None:
     (copied / "model.conf").write_text("[request_definition]\nr = facts, view\n")
-    with pytest.raises(PolicyError, match="casbin"):
+    with pytest.raises(PolicyError, match=r"has no `r2`|has no section `policy_definition`"):
         load_policy(copied)
 
 
@@ -157,7 +157,7 @@ def test_a_missing_effect_is_refused(copied: Path) -> None:
     path.write_text(
         text.replace("e2 = some(where (p.eft == allow)) && !some(where (p.eft == deny))\n", "")
     )
-    with pytest.raises(PolicyError, match="no policy effect `e2`"):
+    with pytest.raises(PolicyError, match="`policy_effect` has no `e2`"):
         load_policy(copied)
 
 

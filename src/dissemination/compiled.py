@@ -10,9 +10,15 @@ without deciding anything itself:
   that do not depend on the reader, its markings pre-read) is worked out once
   per item (`ItemPlan`) and kept while the item lives;
 - what a reader's vetting gives on a day (`ReaderPlan`) likewise;
+- the rows themselves as bit masks (`RowTable`), read by the one meaning the
+  library's casbin model gives them (`engine.MODEL`): the view a set of facts
+  gets and the rows that fixed it, what a view shows, whether a marking's
+  handling adds a cap. This is the derived evaluator: casbin stays the
+  authority, and the two are proven equal (tests/test_fast_path.py,
+  tests/test_derived_rows.py, `dissemination lint --verify`);
 - the answers that do not change for a set of facts are kept by the bits:
-  `CompiledPolicy.outcomes` (filled by `decision.decide` from casbin's answer,
-  never computed here) and `CompiledPolicy.caps_added` (the policy's own).
+  `CompiledPolicy.outcomes` (filled by `decision.decide`) and
+  `CompiledPolicy.caps_added`.
 
 Everything belongs to one `Policy` (`Policy.compiled`): a policy loaded from
 changed files has new, empty caches, and nothing here is global. Plans are held
@@ -26,9 +32,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from dissemination.engine import EngineFailure
 from dissemination.facts import (
     ALWAYS,
     HANDLING_FACTS,
@@ -41,12 +48,21 @@ from dissemination.facts import (
 )
 from dissemination.models import Handling, Item, Marking, Principal
 from dissemination.spans import has_spans
-from dissemination.vocabulary import Vocabulary
+from dissemination.vocabulary import View, Vocabulary
 
 if TYPE_CHECKING:
-    from dissemination.policy import Policy
+    from dissemination.policy import Policy, PolicyRow
 
-__all__ = ["CompiledPolicy", "FactBits", "ItemPlan", "MarkingPlan", "ReaderPlan"]
+__all__ = [
+    "CompiledPolicy",
+    "FactBits",
+    "ItemPlan",
+    "MarkingPlan",
+    "ReaderPlan",
+    "RowTable",
+    "shows_of",
+    "view_of",
+]
 
 READER_INDEPENDENT_KINDS = frozenset(
     {"no_agency_staff", "originator_consent", "sanitise", "not_for_evidence", "descriptor"}
@@ -99,6 +115,112 @@ class FactBits:
     def names(self, bits: int) -> frozenset[str]:
         """The set of fact names that `bits` stands for."""
         return frozenset(name for index, name in enumerate(self._names) if bits >> index & 1)
+
+
+def view_of(matching: Iterable[PolicyRow]) -> tuple[View, tuple[PolicyRow, ...]]:
+    """The view that the matching `p` rows give, and the rows that fixed it.
+
+    The one meaning of view rows under the library's model (`engine.MODEL`):
+    casbin allows a view when some matching allow row grants it or a better
+    one, and no matching deny row caps below it; the decision takes the best
+    view allowed, else `none`. So the view is the lower of the best grant and
+    the lowest cap. The binding rows are the matching deny rows whose cap is
+    that view, or, when no cap sets it, the matching allow rows that grant
+    exactly that view.
+
+    Args:
+        matching: the view rows whose condition holds, in file order.
+
+    Returns:
+        (the view, the binding rows in file order).
+    """
+    rows = tuple(matching)
+    granted = max((row.view for row in rows if row.effect == "allow"), default=View.NONE)
+    capped = min((row.view for row in rows if row.effect == "deny"), default=View.FULL)
+    view = min(granted, capped)
+    binding = tuple(row for row in rows if row.effect == "deny" and row.view == view)
+    if not binding:
+        binding = tuple(row for row in rows if row.effect == "allow" and row.view == view)
+    return view, binding
+
+
+def shows_of(matching: Iterable[PolicyRow], view: View) -> bool:
+    """Whether the matching `p2` rows show a portion or subject at `view`.
+
+    Under the library's model (`m2`): some matching allow row for that view,
+    and no matching deny row for it.
+    """
+    allowed = False
+    for row in matching:
+        if row.view == view:
+            if row.effect == "deny":
+                return False
+            allowed = True
+    return allowed
+
+
+_Masked = tuple[int, int, "PolicyRow"]
+
+
+class RowTable:
+    """A policy's rows as fact-bit masks: the derived evaluator.
+
+    Every question is answered by `view_of` and `shows_of` over the rows whose
+    condition holds (`needed` all present, `forbidden` all absent: the
+    `holds` of the casbin matcher), so there is one meaning of a row.
+
+    Args:
+        view_rows: the `p` rows, in file order.
+        content_rows: the `p2` rows, in file order.
+        facts: the fact bits to read conditions with.
+    """
+
+    __slots__ = ("content", "view")
+
+    def __init__(
+        self, view_rows: Sequence[PolicyRow], content_rows: Sequence[PolicyRow], facts: FactBits
+    ) -> None:
+        """Turn each row's condition into two masks."""
+        self.view = tuple((facts.of(row.needed), facts.of(row.forbidden), row) for row in view_rows)
+        self.content = tuple(
+            (facts.of(row.needed), facts.of(row.forbidden), row) for row in content_rows
+        )
+
+    @staticmethod
+    def _holding(rows: tuple[_Masked, ...], bits: int) -> tuple[PolicyRow, ...]:
+        return tuple(
+            row
+            for needed, forbidden, row in rows
+            if bits & needed == needed and not bits & forbidden
+        )
+
+    def matching(self, bits: int) -> tuple[PolicyRow, ...]:
+        """The view rows whose condition holds for these facts, in file order."""
+        return self._holding(self.view, bits)
+
+    def decide(self, bits: int) -> tuple[View, tuple[PolicyRow, ...]]:
+        """The view for these facts and the rows that fixed it (`view_of`)."""
+        return view_of(self._holding(self.view, bits))
+
+    def content_matching(self, view: View, bits: int) -> tuple[PolicyRow, ...]:
+        """The content rows about `view` whose condition holds for a portion's facts."""
+        return tuple(row for row in self._holding(self.content, bits) if row.view == view)
+
+    def shows(self, view: View, bits: int) -> bool:
+        """Whether `view` shows a portion or subject with these facts (`shows_of`)."""
+        return shows_of(self._holding(self.content, bits), view)
+
+    def caps_added(self, base: int, extra: int) -> bool:
+        """Whether `extra` makes a deny row below `full` hold that `base` alone did not."""
+        both = base | extra
+        return any(
+            row.effect == "deny"
+            and row.view < View.FULL
+            and both & needed == needed
+            and not both & forbidden
+            and not (base & needed == needed and not base & forbidden)
+            for needed, forbidden, row in self.view
+        )
 
 
 class ReaderPlan:
@@ -233,8 +355,10 @@ class CompiledPolicy:
         self.UNKNOWN = bit(LABEL_UNKNOWN_HANDLING)
         self.INVALID_READER = bit(READER_INVALID)
         self.require_signed_labels = policy.settings.require_signed_labels
+        self.rows = RowTable(policy.view_rows, policy.content_rows, self.facts)
+        """The rows as masks: the derived evaluator."""
         self.outcomes: dict[int, Any] = {}
-        """Per set of facts (as bits): what `decide` keeps of casbin's answer."""
+        """Per set of facts (as bits): what `decide` keeps of the rows' answer."""
         self._caps: dict[tuple[int, int], bool] = {}
         self._items: dict[int, ItemPlan] = {}
         self._readers: dict[int, ReaderPlan] = {}
@@ -380,10 +504,17 @@ class CompiledPolicy:
     # -- kept answers ------------------------------------------------------------------
 
     def caps_added(self, base: int, extra: int) -> bool:
-        """`Policy.caps_added` of two sets of facts given as bits (kept)."""
+        """`RowTable.caps_added` (kept).
+
+        Raises:
+            EngineFailure: the derived evaluator raised.
+        """
         key = (base, extra)
         answer = self._caps.get(key)
         if answer is None:
-            names = self.facts.names
-            answer = self._caps[key] = self.policy.caps_added(names(base), names(extra))
+            try:
+                answer = self.rows.caps_added(base, extra)
+            except Exception as exc:  # fail closed: whatever the evaluator raises
+                raise EngineFailure(type(exc).__name__) from exc
+            self._caps[key] = answer
         return answer

@@ -20,10 +20,12 @@ The steps:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
+from dissemination.engine import EngineFailure
 from dissemination.facts import (
     LABEL_INTEGRITY_FAILED,
     handling_facts,
@@ -248,6 +250,33 @@ def decide(
         raise ValueError("`now` must carry a time zone")
     if policy is None:
         policy = default_policy()
+    try:
+        return _decide(principal, item, now, policy, label_check)
+    except EngineFailure as failure:
+        return _engine_error(principal, item, policy, failure)
+
+
+_LOG = logging.getLogger(__name__)
+
+ENGINE_ERROR = Reason("engine.error", "the policy could not be evaluated, so nothing is shown")
+"""The reason of a decision the engine failed to make (its view is `none`)."""
+
+
+def _engine_error(
+    principal: Principal, item: Item, policy: Policy, failure: EngineFailure
+) -> Decision:
+    """Fail closed: `none`, reason `engine.error`, logged with the error's type only."""
+    _LOG.error("the policy engine failed while deciding (%s); the view is none", failure)
+    return Decision(item.id, principal.id, View.NONE, reasons=(ENGINE_ERROR,), policy=policy.digest)
+
+
+def _decide(
+    principal: Principal,
+    item: Item,
+    now: dt.datetime,
+    policy: Policy,
+    label_check: LabelCheck | None,
+) -> Decision:
     compiled = policy.compiled
     reader = compiled.reader(principal, now.date())
     plan = compiled.item(item, principal, now)
@@ -344,9 +373,8 @@ class _Outcome:
     __slots__ = ("facts", "obligations", "reasons", "tail", "view")
 
     def __init__(self, policy: Policy, facts: frozenset[str]) -> None:
-        """Ask casbin (through the engine) and name the binding rows."""
-        view = policy.engine.decide_view(facts)
-        binding = policy.binding_rows(facts, view)
+        """Ask the policy's rows (the derived evaluator) for the view and its binding rows."""
+        view, binding = policy.decide_facts(facts)
         self.view = view
         self.facts = facts
         self.reasons = tuple(Reason(row.rule, policy.words(row.rule)) for row in binding)
@@ -450,6 +478,19 @@ def _decide_reference(
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("`now` must carry a time zone")
     policy = policy if policy is not None else default_policy()
+    try:
+        return _reference(principal, item, now, policy, label_check)
+    except EngineFailure as failure:
+        return _engine_error(principal, item, policy, failure)
+
+
+def _reference(
+    principal: Principal,
+    item: Item,
+    now: dt.datetime,
+    policy: Policy,
+    label_check: LabelCheck | None,
+) -> Decision:
     vocabulary = policy.vocabulary
 
     rank = reader_rank(principal, vocabulary, now.date())
@@ -504,7 +545,6 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
 ) -> Decision:
     """Fill in what a `gist`, `sanitised` or `full` decision shows."""
     view = decision.view
-    engine = policy.engine
     sanitise_categories = {
         category
         for rule in item.handling
@@ -518,7 +558,7 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
             withheld.append(Withheld("portion", portion.id, fail))
             continue
         pfacts = portion_facts(portion.category, portion.category in sanitise_categories)
-        if engine.shows(view, pfacts):
+        if policy.shows(view, pfacts):
             shown_portions.append(portion.id)
             continue
         denying = [
@@ -528,7 +568,7 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
             Withheld("portion", portion.id, denying[0] if denying else f"view.{view.label}")
         )
     shown_subjects: list[int] = []
-    subject_shown = engine.shows(view, subject_facts())
+    subject_shown = policy.shows(view, subject_facts())
     for index, fail in enumerate(subject_fails):
         if fail is None and subject_shown:
             shown_subjects.append(index)

@@ -13,11 +13,18 @@ The embedded default is `dissemination/policies/default/` (also reachable as
 `policies/default/` in the source tree). A deployment copies it, edits rows,
 and points `load_policy` (or the CLI's `--policy DIR`) at its own directory.
 
-Rows are parsed here with their line numbers and checked before casbin sees
-them: an unknown ptype, a wrong number of fields, an unknown view, effect or
-fact, or a repeated rule id is a `PolicyError` naming file and line. casbin
-would silently drop or misread such rows, and a mistyped deny row that never
-matches would fail open.
+Every file is read strictly, and each problem is a `PolicyError` naming file
+and line:
+
+- `model.conf` must be the library's casbin model (`engine.MODEL`), compared
+  after whitespace and comments: the model fixes what a row means, so the
+  customisation surface is `policy.csv` and `profile.yaml`;
+- rows are parsed with their line numbers and checked before casbin sees them:
+  an unknown ptype, a wrong number of fields, an unknown view, effect or fact,
+  or a repeated rule id (casbin would silently drop or misread such rows, and a
+  mistyped deny row that never matches would fail open);
+- `profile.yaml` may not repeat a key at any level (the last value would win
+  unseen), and its vocabulary may not hold two terms that differ only in case.
 """
 
 from __future__ import annotations
@@ -36,11 +43,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from dissemination.compiled import CompiledPolicy
-from dissemination.engine import CasbinEngine, parse_condition
-from dissemination.errors import PolicyError
+from dissemination.engine import (
+    CasbinEngine,
+    EngineFailure,
+    condition_holds,
+    model_problems,
+    parse_condition,
+)
+from dissemination.errors import PolicyError, safe_term
 from dissemination.facts import fact_names
 from dissemination.stix.profile import StixTables
-from dissemination.vocabulary import View, Vocabulary
+from dissemination.vocabulary import View, Vocabulary, vocabulary_problems
 
 __all__ = [
     "DEFAULT_POLICY_DIR",
@@ -49,10 +62,11 @@ __all__ = [
     "PolicyRow",
     "ProfileSettings",
     "RowProblem",
-    "check_effects",
+    "check_model",
     "default_policy",
     "default_vocabulary",
     "load_policy",
+    "profile_problems",
     "read_rows",
 ]
 
@@ -94,8 +108,8 @@ class PolicyRow:
     forbidden: frozenset[str] = field(default=frozenset(), compare=False)
 
     def matches(self, facts: frozenset[str]) -> bool:
-        """Whether the row's condition holds for these facts."""
-        return self.needed <= facts and self.forbidden.isdisjoint(facts)
+        """Whether the row's condition holds for these facts (the matcher's `holds`)."""
+        return condition_holds(self.needed, self.forbidden, facts)
 
     @property
     def location(self) -> str:
@@ -139,8 +153,27 @@ def _read_text(path: Path) -> str:
         ) from exc
 
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML has it (the same documents, a fifth of the start-up time)."""
+
+
+class _StrictLoader(_SAFE_LOADER):  # type: ignore[misc]  # PyYAML's loaders are untyped
+    """The safe loader, refusing a mapping that repeats a key (the last value would win)."""
+
+
+def _unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {safe_term(key)}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
 def _read_profile(path: Path) -> _ProfileFile:
@@ -148,18 +181,89 @@ def _read_profile(path: Path) -> _ProfileFile:
 
 
 def _parse_profile(path: Path, text: str) -> _ProfileFile:
+    profile, problems = profile_problems(path, text)
+    if profile is None:
+        first = problems[0]
+        raise PolicyError(first.message, path=str(path), line=first.line)
+    return profile
+
+
+def _node_at(node: yaml.Node | None, loc: Iterable[int | str]) -> yaml.Node | None:
+    """The deepest YAML node along a pydantic error location (for its line)."""
+    current = node
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                    child = key_node if isinstance(value_node, yaml.ScalarNode) else value_node
+                    break
+        elif (
+            isinstance(current, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(current.value)
+        ):
+            child = current.value[part]
+        if child is None:
+            break
+        current = child
+    return current
+
+
+def _line_at(node: yaml.Node | None, loc: Iterable[int | str]) -> int | None:
+    found = _node_at(node, loc)
+    return None if found is None else found.start_mark.line + 1
+
+
+def profile_problems(path: Path, text: str) -> tuple[_ProfileFile | None, list[RowProblem]]:
+    """Read `profile.yaml` strictly, collecting every problem with its line.
+
+    A key repeated in any mapping, YAML that does not parse, a field the
+    profile does not have or of the wrong kind, and every vocabulary
+    inconsistency (`vocabulary.vocabulary_problems`: a term twice or in two
+    cases, a vetting level the scale lacks) is a problem. Loading raises the
+    first; lint reports them all.
+
+    Args:
+        path: the file, for messages.
+        text: its content, as read.
+
+    Returns:
+        The profile (None when there is any problem) and the problems.
+    """
     try:
-        data: Any = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
+        loader = _StrictLoader(text)
+        try:
+            root = loader.get_single_node()
+            data: Any = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise PolicyError("profile is not valid YAML", path=str(path), line=line) from exc
+        problem = getattr(exc, "problem", None) or "syntax error"
+        if not str(problem).startswith("duplicate key"):
+            problem = "profile is not valid YAML"
+        return None, [RowProblem(line, str(problem))]
     try:
-        return _ProfileFile.model_validate(data)
+        return _ProfileFile.model_validate(data), []
     except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "profile"
-        raise PolicyError(f"`{where}`: {first['msg'].lower()}", path=str(path)) from exc
+        problems: list[RowProblem] = []
+        for error in exc.errors(include_url=False, include_input=False):
+            loc = tuple(error["loc"])
+            raw = data.get("vocabulary") if isinstance(data, dict) else None
+            if loc == ("vocabulary",) and error["type"] == "value_error" and isinstance(raw, dict):
+                problems.extend(
+                    RowProblem(_line_at(root, ("vocabulary", *found.loc)), found.message)
+                    for found in vocabulary_problems(raw)
+                )
+                continue
+            where = ".".join(str(part) for part in loc) or "profile"
+            message = str(error["msg"]).removeprefix("Value error, ").lower()
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            problems.append(RowProblem(_line_at(root, loc), f"`{where}`: {message}"))
+        return None, problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +271,12 @@ class RowProblem:
     """One thing wrong with a line of `policy.csv`.
 
     Attributes:
-        line: the 1-based line number.
+        line: the 1-based line number (None when no line can be named).
         message: one lowercase line naming the problem.
         fact: for an unknown fact, the fact's name (lint words it its own way).
     """
 
-    line: int
+    line: int | None
     message: str
     fact: str | None = None
 
@@ -283,51 +387,27 @@ def _parse_rows(path: Path, text: str, known_facts: frozenset[str]) -> tuple[Pol
     return tuple(rows)
 
 
-DENY_OVERRIDES = "some(where (p.eft == allow)) && !some(where (p.eft == deny))"
-"""The only policy effect a profile may use: deny by default, any deny overrides allow."""
-
-_EFFECT_NAMES = ("e", "e2")
-
-
-def check_effects(path: Path, text: str) -> None:
-    """Refuse a model whose effects are not deny-by-default, deny-overrides.
+def check_model(path: Path, text: str) -> None:
+    """Refuse a `model.conf` that is not the library's casbin model.
 
     Args:
         path: the `model.conf` file, for messages.
         text: its content.
 
     Raises:
-        PolicyError: an effect is missing, unknown, or not `DENY_OVERRIDES`.
+        PolicyError: the first difference (`engine.model_problems`), with its
+            line and the section it is in.
 
-    The library's promise (fail closed) rests on the effect: with
-    `!some(where (p.eft == deny))` alone, a request no row matches is allowed;
-    with `some(where (p.eft == allow))` alone, a deny row is ignored. The
-    effect is the one part of `model.conf` a deployment must not change.
+    The library's promises rest on the model: with `!some(where (p.eft ==
+    deny))` alone an unmatched request is allowed, a matcher without its deny
+    branch ignores every cap, and the derived evaluator, diff, lint and the
+    fact space all read rows by this one meaning. A profile changes rows
+    (`policy.csv`) and vocabulary (`profile.yaml`), never the model.
     """
-    section = ""
-    found: dict[str, int] = {}
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.strip()
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1].strip()
-            continue
-        if section != "policy_effect" or not line or line.startswith("#"):
-            continue
-        name, _, value = line.partition("=")
-        name = name.strip()
-        if name not in _EFFECT_NAMES:
-            raise PolicyError(f"unknown policy effect `{name}`", path=str(path), line=number)
-        if " ".join(value.split()) != DENY_OVERRIDES:
-            raise PolicyError(
-                f"effect `{name}` must be `{DENY_OVERRIDES}` "
-                "(deny by default, deny overrides allow)",
-                path=str(path),
-                line=number,
-            )
-        found[name] = number
-    for name in _EFFECT_NAMES:
-        if name not in found:
-            raise PolicyError(f"model has no policy effect `{name}`", path=str(path))
+    problems = model_problems(text)
+    if problems:
+        first = problems[0]
+        raise PolicyError(first.message, path=str(path), line=first.line)
 
 
 def _digest(texts: dict[str, str]) -> str:
@@ -368,7 +448,7 @@ class Policy:
         texts = {name: _read_text(directory / name) for name in POLICY_FILES}
         profile = _parse_profile(directory / "profile.yaml", texts["profile.yaml"])
         policy_path = directory / "policy.csv"
-        check_effects(directory / "model.conf", texts["model.conf"])
+        check_model(directory / "model.conf", texts["model.conf"])
         self.directory = directory
         self.name = profile.name
         self.description = profile.description
@@ -379,12 +459,9 @@ class Policy:
         self.stix = profile.stix
         self.digest = _digest(texts)
         counts = {ptype: sum(row.ptype == ptype for row in self.rows) for ptype in _ARITY}
-        self.engine = CasbinEngine(
-            texts["model.conf"], texts["policy.csv"], counts, source=directory
-        )
+        self.engine = CasbinEngine(texts["policy.csv"], counts, source=directory)
         self.view_rows = tuple(row for row in self.rows if row.ptype == "p")
         self.content_rows = tuple(row for row in self.rows if row.ptype == "p2")
-        self._caps_added: dict[tuple[frozenset[str], frozenset[str]], bool] = {}
         self.compiled = CompiledPolicy(self)
         """The fast path's state (`dissemination.compiled`): this policy's alone."""
 
@@ -431,6 +508,39 @@ class Policy:
         """The plain words a reader sees for a rule (the rule id if none are written)."""
         return self.rule_words.get(rule, rule)
 
+    def decide_facts(self, facts: frozenset[str]) -> tuple[View, tuple[PolicyRow, ...]]:
+        """The view for a set of facts and the rows that fixed it (the reasons).
+
+        Answered by the derived evaluator (`compiled.RowTable`), which reads
+        the rows by the library's model and is proven equal to casbin.
+
+        Args:
+            facts: the facts of the decision.
+
+        Returns:
+            (the view, the binding rows in file order).
+
+        Raises:
+            EngineFailure: the evaluator raised (`decide` fails closed on it).
+        """
+        compiled = self.compiled
+        try:
+            return compiled.rows.decide(compiled.facts.of(facts))
+        except Exception as exc:  # fail closed: whatever the evaluator raises
+            raise EngineFailure(type(exc).__name__) from exc
+
+    def shows(self, view: View, facts: frozenset[str]) -> bool:
+        """Whether the content rows show a portion or subject with these facts at `view`.
+
+        Raises:
+            EngineFailure: the evaluator raised (`decide` fails closed on it).
+        """
+        compiled = self.compiled
+        try:
+            return compiled.rows.shows(view, compiled.facts.of(facts))
+        except Exception as exc:  # fail closed: whatever the evaluator raises
+            raise EngineFailure(type(exc).__name__) from exc
+
     def binding_rows(self, facts: frozenset[str], view: View) -> tuple[PolicyRow, ...]:
         """The view rows that fixed `view` for these facts: the reasons.
 
@@ -439,29 +549,20 @@ class Policy:
 
         Args:
             facts: the facts of the decision.
-            view: the view casbin decided.
+            view: the view decided.
 
         Returns:
-            The rows, in file order; never empty for a decision casbin made.
+            The rows, in file order.
         """
-        caps = tuple(
-            row
-            for row in self.view_rows
-            if row.effect == "deny" and row.view == view and row.matches(facts)
-        )
-        if caps:
-            return caps
-        return tuple(
-            row
-            for row in self.view_rows
-            if row.effect == "allow" and row.view == view and row.matches(facts)
-        )
+        matching = self.matching_rows(facts)
+        caps = tuple(row for row in matching if row.effect == "deny" and row.view == view)
+        return caps or tuple(row for row in matching if row.effect == "allow" and row.view == view)
 
     def caps_added(self, base: frozenset[str], extra: frozenset[str]) -> bool:
         """Whether `extra` facts make a deny row below `full` hold that `base` did not.
 
         This judges a portion's or subject's marking: its handling must not cap
-        the reader below `full`. Cached by the two fact sets.
+        the reader below `full` (`compiled.RowTable.caps_added`, kept).
 
         Args:
             base: the reader's facts without the marking.
@@ -470,27 +571,16 @@ class Policy:
         Returns:
             True when some cap below `full` now applies.
         """
-        key = (base, extra)
-        cached = self._caps_added.get(key)
-        if cached is None:
-            both = base | extra
-            cached = any(
-                row.effect == "deny"
-                and row.view < View.FULL
-                and row.matches(both)
-                and not row.matches(base)
-                for row in self.view_rows
-            )
-            self._caps_added[key] = cached
-        return cached
+        of = self.compiled.facts.of
+        return self.compiled.caps_added(of(base), of(extra))
 
     def matching_rows(self, facts: frozenset[str]) -> tuple[PolicyRow, ...]:
         """Every view row whose condition holds for these facts (for `explain`)."""
-        return tuple(row for row in self.view_rows if row.matches(facts))
+        return self.compiled.rows.matching(self.compiled.facts.of(facts))
 
     def content_rows_for(self, view: View, facts: frozenset[str]) -> tuple[PolicyRow, ...]:
         """The content rows that match a portion's facts at a view."""
-        return tuple(row for row in self.content_rows if row.view == view and row.matches(facts))
+        return self.compiled.rows.content_matching(view, self.compiled.facts.of(facts))
 
 
 def load_policy(directory: str | Path | None = None) -> Policy:

@@ -8,13 +8,15 @@ it; `policy.py` reads it from disk.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["NO_VETTING", "View", "Vocabulary"]
+__all__ = ["NO_VETTING", "TermProblem", "View", "Vocabulary", "vocabulary_problems"]
 
 NO_VETTING = -1
 """The rank of a reader with no vetting, or with vetting that has expired."""
@@ -86,17 +88,9 @@ class Vocabulary(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Vocabulary:
-        levels = self.vetting_levels
-        if len({level.casefold() for level in levels}) != len(levels):
-            raise ValueError("`vetting_levels` repeats a level")
-        if self.baseline_vetting not in levels:
-            raise ValueError(f"`baseline_vetting` `{self.baseline_vetting}` is not a vetting level")
-        for classification, needs in self.classifications.items():
-            if needs not in levels:
-                raise ValueError(
-                    f"classification `{classification}` needs `{needs}`, "
-                    "which is not a vetting level"
-                )
+        problems = vocabulary_problems(self.model_dump())
+        if problems:
+            raise ValueError(problems[0].message)
         return self
 
     def vetting_rank(self, level: str) -> int:
@@ -138,3 +132,89 @@ class Vocabulary(BaseModel):
     def _vetting_index(self) -> dict[str, int]:
         # Computed once per vocabulary: frozen models allow cached properties.
         return {level.casefold(): rank for rank, level in enumerate(self.vetting_levels)}
+
+
+@dataclass(frozen=True, slots=True)
+class TermProblem:
+    """One inconsistency of a vocabulary.
+
+    Attributes:
+        loc: where, as a path into the vocabulary (`("employment", 2)`,
+            `("classifications", "SECRET")`).
+        message: one lowercase line.
+    """
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+_TERM_LISTS = (
+    "vetting_levels",
+    "classifications",
+    "handling_kinds",
+    "employment",
+    "portion_categories",
+    "subject_types",
+)
+
+
+def _quoted(term: object) -> str:
+    text = str(term)
+    return f"`{text}`" if len(text) <= 64 and "`" not in text else "a term"
+
+
+def _repeats(name: str, terms: Iterable[Any]) -> Iterable[TermProblem]:
+    seen: dict[str, str] = {}
+    for index, term in enumerate(terms):
+        folded = str(term).casefold()
+        first = seen.get(folded)
+        where: tuple[str | int, ...] = (name, term if name == "classifications" else index)
+        if first is None:
+            seen[folded] = str(term)
+        elif first == str(term):
+            yield TermProblem(where, f"`{name}` repeats {_quoted(term)}")
+        else:
+            yield TermProblem(
+                where, f"`{name}`: {_quoted(term)} differs from {_quoted(first)} only in case"
+            )
+
+
+def vocabulary_problems(fields: Mapping[str, Any]) -> list[TermProblem]:
+    """Every inconsistency of a vocabulary's fields, each with where it is.
+
+    The one set of vocabulary checks: `Vocabulary` raises the first, and
+    `dissemination lint` reports them all (with the file's lines). A term that
+    differs from another of its list only in case is a problem, because terms
+    are matched without regard to case (`sc` is `SC`) and two spellings would
+    make one of them unreachable or ambiguous.
+
+    Args:
+        fields: the vocabulary's fields, as validated (each list a sequence of
+            strings, `classifications` a mapping).
+
+    Returns:
+        The problems, each with `loc` (a path into the vocabulary: a field and
+        the index of a term, or the classification) and `message`.
+    """
+    problems: list[TermProblem] = []
+    for name in _TERM_LISTS:
+        problems.extend(_repeats(name, fields.get(name) or ()))
+    levels = [str(level) for level in fields.get("vetting_levels") or ()]
+    baseline = fields.get("baseline_vetting")
+    if baseline is not None and str(baseline) not in levels:
+        problems.append(
+            TermProblem(
+                ("baseline_vetting",),
+                f"`baseline_vetting` {_quoted(baseline)} is not a vetting level",
+            )
+        )
+    for classification, needs in (fields.get("classifications") or {}).items():
+        if str(needs) not in levels:
+            problems.append(
+                TermProblem(
+                    ("classifications", classification),
+                    f"classification {_quoted(classification)} needs {_quoted(needs)}, "
+                    "which is not a vetting level",
+                )
+            )
+    return problems

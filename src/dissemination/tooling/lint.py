@@ -13,11 +13,15 @@ reports all it finds:
   vetting.at_least.SC`): a deny row that never matches fails open;
 - `shadowed` (warning): a row that never changes a view, obligation or
   content decision because other rows always decide the same without it;
-- `vocabulary` (error): the profile's vocabulary is inconsistent (a
-  classification that needs a vetting level not in the scale);
+- `vocabulary` (error): `profile.yaml` does not load, each problem reported
+  by the loader's own checks (`policy.profile_problems`): a repeated key, a
+  term given twice or in two cases, a classification that needs a vetting
+  level not in the scale;
 - `rule-words` (warning): a rule without words for readers in
   `profile.yaml`, or words for a rule that does not exist;
-- `load` (error): the directory does not load (casbin rejects the model).
+- `model`, `model-effect` (error): `model.conf` is not the library's casbin
+  model (each differing section, with its line);
+- `load` (error): the directory does not load.
 
 Shadowing and never-matching are judged over the whole reachable fact space
 (`factspace`) under the standard model: a view is allowed when a matching
@@ -29,14 +33,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import ValidationError as PydanticValidationError
-
+from dissemination.compiled import view_of
+from dissemination.engine import model_problems
 from dissemination.errors import PolicyError
 from dissemination.facts import fact_names
-from dissemination.policy import PolicyRow, check_effects, load_policy, read_rows
+from dissemination.policy import PolicyRow, load_policy, profile_problems, read_rows
 from dissemination.tooling.diff import row_signatures
 from dissemination.tooling.factspace import FactSpace
 from dissemination.vocabulary import View, Vocabulary
@@ -77,96 +79,26 @@ def _line_of(text: str, needle: str) -> int | None:
     return None
 
 
-def _vocabulary(
-    directory: Path, findings: list[Finding]
-) -> tuple[Vocabulary | None, dict[str, str]]:
+def _profile(directory: Path, findings: list[Finding]) -> tuple[Vocabulary | None, dict[str, str]]:
+    """The profile's vocabulary and rule words, by the loader's own checks (all reported)."""
     path = directory / "profile.yaml"
     try:
-        text = path.read_text(encoding="utf-8")
-        data: Any = yaml.safe_load(text)
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         findings.append(Finding("load", "error", str(path), None, "profile is missing"))
         return None, {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        findings.append(
-            Finding(
-                "load", "error", str(path), None, f"profile cannot be read ({type(exc).__name__})"
-            )
-        )
+    except (OSError, UnicodeDecodeError) as exc:
+        message = f"profile cannot be read ({type(exc).__name__})"
+        findings.append(Finding("load", "error", str(path), None, message))
         return None, {}
-    data = data if isinstance(data, dict) else {}
-    words = data.get("rules") or {}
-    raw = data.get("vocabulary")
-    if not isinstance(raw, dict):
-        findings.append(
-            Finding("vocabulary", "error", str(path), None, "profile has no `vocabulary`")
-        )
-        return None, words
-    levels = [str(level) for level in raw.get("vetting_levels") or []]
-    for classification, needs in (raw.get("classifications") or {}).items():
-        if str(needs) not in levels:
-            findings.append(
-                Finding(
-                    "vocabulary",
-                    "error",
-                    str(path),
-                    _line_of(text, f"{classification}:"),
-                    f"classification `{classification}` needs `{needs}`, "
-                    "which is not a vetting level",
-                )
-            )
-    baseline = raw.get("baseline_vetting")
-    if baseline is not None and str(baseline) not in levels:
-        findings.append(
-            Finding(
-                "vocabulary",
-                "error",
-                str(path),
-                _line_of(text, "baseline_vetting"),
-                f"`baseline_vetting` `{baseline}` is not a vetting level",
-            )
-        )
-    seen: set[str] = set()
-    for level in levels:
-        if level.casefold() in seen:
-            findings.append(
-                Finding(
-                    "vocabulary",
-                    "error",
-                    str(path),
-                    _line_of(text, "vetting_levels"),
-                    f"vetting level `{level}` is repeated",
-                )
-            )
-        seen.add(level.casefold())
-    # Go on with the consistent part, so the rows are still checked.
-    cleaned = {
-        **raw,
-        "classifications": {
-            name: needs
-            for name, needs in (raw.get("classifications") or {}).items()
-            if str(needs) in levels
-        },
-        "vetting_levels": list(dict.fromkeys(levels)),
-    }
-    if baseline is not None and str(baseline) not in levels and levels:
-        cleaned["baseline_vetting"] = levels[0]
-    try:
-        return Vocabulary.model_validate(cleaned), words
-    except PydanticValidationError as exc:
-        if not any(finding.code == "vocabulary" for finding in findings):
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = ".".join(str(part) for part in first["loc"])
-            findings.append(
-                Finding(
-                    "vocabulary",
-                    "error",
-                    str(path),
-                    None,
-                    f"`vocabulary.{where}`: {str(first['msg']).lower()}",
-                )
-            )
-        return None, words
+    profile, problems = profile_problems(path, text)
+    findings.extend(
+        Finding("vocabulary", "error", str(path), problem.line, problem.message)
+        for problem in problems
+    )
+    if profile is None:
+        return None, {}
+    return profile.vocabulary, dict(profile.rules)
 
 
 def _unknown_fact(fact: str, vocabulary: Vocabulary) -> str:
@@ -203,12 +135,7 @@ def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) ->
 
 
 def _view(rows: list[PolicyRow]) -> tuple[View, tuple[str, ...]]:
-    grants = [row.view for row in rows if row.effect == "allow"]
-    caps = [row.view for row in rows if row.effect == "deny"]
-    view = min(max(grants, default=View.NONE), min(caps, default=View.FULL))
-    binding = [row for row in rows if row.effect == "deny" and row.view == view] or [
-        row for row in rows if row.effect == "allow" and row.view == view
-    ]
+    view, binding = view_of(rows)
     return view, tuple(sorted({row.obligation or "" for row in binding}))
 
 
@@ -330,7 +257,7 @@ def _words(rows: list[PolicyRow], words: dict[str, str], path: Path) -> Iterator
 
 
 def _model(path: Path) -> Iterator[Finding]:
-    """The model's policy effects must be deny by default, deny overrides allow."""
+    """The model must be the library's (`engine.MODEL`): each difference, with its section."""
     try:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -338,10 +265,9 @@ def _model(path: Path) -> Iterator[Finding]:
             "load", "error", str(path), None, f"model cannot be read ({type(exc).__name__})"
         )
         return
-    try:
-        check_effects(path, text)
-    except PolicyError as exc:
-        yield Finding("model-effect", "error", exc.path, exc.line, exc.detail)
+    for problem in model_problems(text):
+        code = "model-effect" if problem.section == "policy_effect" else "model"
+        yield Finding(code, "error", str(path), problem.line, problem.message)
 
 
 def lint_policy(directory: str | Path) -> list[Finding]:
@@ -360,12 +286,13 @@ def lint_policy(directory: str | Path) -> list[Finding]:
     if not directory.is_dir():
         raise PolicyError("policy directory does not exist", path=str(directory))
     findings: list[Finding] = []
-    vocabulary, words = _vocabulary(directory, findings)
+    vocabulary, words = _profile(directory, findings)
     rows = _rows(directory / "policy.csv", vocabulary, findings)
     if vocabulary is not None:
         findings.extend(_view_rows(rows, vocabulary))
         findings.extend(_content_rows(rows, vocabulary))
-    findings.extend(_words(rows, words, directory / "profile.yaml"))
+    if vocabulary is not None:
+        findings.extend(_words(rows, words, directory / "profile.yaml"))
     findings.extend(_model(directory / "model.conf"))
     if not any(finding.severity == "error" for finding in findings):
         try:
