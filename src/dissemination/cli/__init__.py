@@ -18,7 +18,7 @@ from dissemination.cli.core import demo, filter_command, schema, view
 from dissemination.cli.integrity import keys, sign, verify
 from dissemination.cli.registry import registry
 from dissemination.cli.service import callers, policy, serve
-from dissemination.cli.stix import export_group
+from dissemination.cli.stix import export_group, filter_stix, import_group
 from dissemination.cli.tooling import (
     diff,
     explain_command,
@@ -56,3 +56,5 @@ main.add_command(export_group)
 main.add_command(serve)
 main.add_command(callers)
 main.add_command(policy)
+main.add_command(import_group)
+main.add_command(filter_stix)

@@ -1,0 +1,238 @@
+"""Import (issue 16.2), filter-stix (16.3) and the round trip (16.5)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import assume, given, settings
+
+from dissemination import View, decide, default_policy, parse_item, parse_principal
+from dissemination.cli import main
+from dissemination.integrity import generate_key, sign_label, verify_label
+from dissemination.integrity.keys import TrustStore, key_id
+from dissemination.stix.export import export_bundle
+from dissemination.stix.filtering import filter_bundle
+from dissemination.stix.ingest import import_bundle
+from dissemination.stix.markings import NOBODY
+from tests.stix.support import CORPUS, DATA, all_seeing_reader, validation_errors
+from tests.strategies import NOW, item_data, item_doc, principal_data, reader_doc
+
+POLICY = default_policy()
+
+
+def _load(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def _reader(**changes: Any) -> Any:
+    return parse_principal(reader_doc(**changes))
+
+
+EVERYONE = [
+    _reader(),
+    _reader(id=NOBODY.replace(":", "-"), vetting={"level": "eDV"}),
+    _reader(organisation="Gotham National Bank", vetting={"level": "eDV"}),
+    _reader(organisation="unattributed", vetting={"level": "eDV"}, nationality="USA"),
+]
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_every_corpus_file_imports_or_is_refused_in_one_line(path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["import", "stix", str(path), "--now", "2026-11-27T10:00:00Z"]
+    )
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if result.exit_code == 2:
+        errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1
+        assert str(path) in errors[0]
+    else:
+        assert result.exit_code == 0, result.output
+
+
+def test_marking_definitions_map_through_the_profile_tables() -> None:
+    result = import_bundle(_load("using-marking-definitions.json"), policy=POLICY, now=NOW)
+    (entry,) = result.items
+    kinds = [rule.kind for rule in entry.item.handling]
+    assert kinds == ["releasable_to", "descriptor"]
+    assert entry.item.handling[0].organisations == ("Stark Industries",)  # type: ignore[union-attr]
+    assert entry.problems == ()
+    acs = import_bundle(_load("acs-use-case-1.json"), policy=POLICY, now=NOW)
+    assert acs.definitions == (
+        "marking-definition--20864905-06a0-47be-a04c-2164af17d635: "
+        "ACS 3.0 -> classification TOP SECRET",
+    )
+
+
+def test_acs_control_set_maps_to_classification_eyes_only_and_releasable_to() -> None:
+    bundle = _load("acs-use-case-1.json")
+    marking = bundle["objects"][0]
+    controls = marking["extensions"]["extension-definition--3a65884d-005a-4290-8335-cb2d778a83ce"]
+    controls["control_set"] = {"classification": "S", "country": ["GBR"], "entity": ["GOV"]}
+    bundle["objects"].append(_indicator(object_marking_refs=[marking["id"]]))
+    (entry,) = import_bundle(bundle, policy=POLICY, now=NOW).items
+    assert entry.item.classification == "SECRET"
+    assert [rule.kind for rule in entry.item.handling] == ["eyes_only", "no_agency_staff"]
+
+
+def _indicator(**changes: Any) -> dict[str, Any]:
+    indicator: dict[str, Any] = copy.deepcopy(
+        _load("indicator-for-c2-ip-address.json")["objects"][0]
+    )
+    indicator.update(changes)
+    return indicator
+
+
+@pytest.mark.parametrize(
+    "marking",
+    [
+        {"object_marking_refs": ["marking-definition--00000000-0000-4000-8000-000000000000"]},
+        {
+            "granular_markings": [
+                {
+                    "marking_ref": "marking-definition--00000000-0000-4000-8000-000000000000",
+                    "selectors": ["description"],
+                }
+            ]
+        },
+        {"object_marking_refs": ["marking-definition--20864905-06a0-47be-a04c-2164af17d635"]},
+    ],
+    ids=["dangling-object-marking", "dangling-granular-marking", "unmappable-acs"],
+)
+def test_an_unmappable_or_dangling_marking_gives_none_for_everyone(marking: dict[str, Any]) -> None:
+    bundle = _load("acs-use-case-1.json")
+    acs = bundle["objects"][0]["extensions"][
+        "extension-definition--3a65884d-005a-4290-8335-cb2d778a83ce"
+    ]
+    acs["control_set"]["sensitivity"] = "PII"  # an ACS control the profile cannot map
+    bundle["objects"].append(_indicator(**marking))
+    result = import_bundle(bundle, policy=POLICY, now=NOW)
+    (entry,) = result.items
+    assert entry.problems
+    assert "shown to nobody" in "\n".join(result.summary())
+    for reader in EVERYONE:
+        assert decide(reader, entry.item, now=NOW).view is View.NONE
+    text = "\n".join(result.summary())
+    assert "10.0.0.0" not in text
+    assert "C2 channel" not in text
+
+
+def test_granular_markings_withhold_exactly_the_selected_properties() -> None:
+    bundle = _load("using-granular-markings.json")
+    original = next(o for o in bundle["objects"] if o["type"] == "indicator")
+    for reader, withheld in [
+        (_reader(organisation="Gotham National Bank"), {"description"}),
+        (_reader(organisation="nca"), {"description", "indicator_types.[1]"}),
+    ]:
+        filtered = filter_bundle(bundle, reader, policy=POLICY, now=NOW)
+        assert validation_errors(filtered) == []
+        indicator = next(o for o in filtered["objects"] if o["type"] == "indicator")
+        gone = {key for key in original if key not in indicator}
+        if len(indicator["indicator_types"]) < len(original["indicator_types"]):
+            gone.add("indicator_types.[1]")
+            assert indicator["indicator_types"] == original["indicator_types"][:1]
+        assert gone == withheld
+        for key, value in indicator.items():
+            if key not in {"indicator_types", "granular_markings"}:
+                assert value == original[key]
+        selectors = {s for g in indicator["granular_markings"] for s in g["selectors"]}
+        assert "description" not in selectors
+        # the RED threat actor and the RED relationship to it are gone too
+        assert {o["type"] for o in filtered["objects"]} == {"identity", "indicator"}
+
+
+def test_filter_stix_cli(tmp_path: Path) -> None:
+    reader = tmp_path / "reader.json"
+    reader.write_text(json.dumps(reader_doc(organisation="nca")))
+    result = CliRunner().invoke(
+        main,
+        ["filter-stix", str(DATA / "using-granular-markings.json"), "--as", str(reader)],
+    )
+    assert result.exit_code == 0, result.output
+    bundle = json.loads(result.output)
+    assert "Known to be used by The Joker" not in result.output
+    assert validation_errors(bundle) == []
+
+
+ROUND_TRIP = settings(max_examples=60, deadline=None)
+
+
+@ROUND_TRIP
+@given(data=item_data())
+def test_round_trip_for_an_all_seeing_reader_keeps_the_label(data: dict[str, Any]) -> None:
+    item = parse_item(data)
+    reader = all_seeing_reader(item)
+    assume(reader is not None)
+    assert reader is not None
+    decision = decide(reader, item, now=NOW)
+    assume(
+        decision.view is View.FULL
+        and len(decision.portions) == len(item.portions)
+        and len(decision.subjects) == len(item.subjects)
+        and not decision.masks
+    )
+    bundle = export_bundle(item, decision, policy=POLICY)
+    (entry,) = import_bundle(bundle, policy=POLICY, now=NOW).items
+    assert entry.problems == ()
+    assert entry.item == item
+
+
+def test_a_signed_label_still_verifies_after_the_round_trip() -> None:
+    key = generate_key()
+    item = parse_item(
+        item_doc(
+            subjects=[{"type": "vehicle", "value": "QX12 JKZ", "marking": {"min_vetting": "SC"}}],
+            handling=[{"kind": "releasable_to", "organisations": ["nca"]}],
+        )
+    )
+    signed = sign_label(item, key)
+    trust = TrustStore({"border-force": {key_id(key): key.public_key()}})
+    verify_label(signed, trust)
+    decision = decide(_reader(vetting={"level": "eDV"}), signed, now=NOW)
+    bundle = export_bundle(signed, decision, policy=POLICY)
+    (entry,) = import_bundle(bundle, policy=POLICY, now=NOW).items
+    assert entry.item == signed
+    verify_label(entry.item, trust)
+
+
+def test_no_signature_travels_when_something_is_withheld() -> None:
+    key = generate_key()
+    item = parse_item(
+        item_doc(
+            portions=[
+                {"id": "p1", "category": "tearline", "text": "x"},
+                {
+                    "id": "p2",
+                    "category": "source",
+                    "text": "QXJKZQ",
+                    "marking": {"min_vetting": "DV"},
+                },
+            ]
+        )
+    )
+    signed = sign_label(item, key)
+    decision = decide(_reader(), signed, now=NOW)
+    assert "p2" not in decision.portions
+    text = json.dumps(export_bundle(signed, decision, policy=POLICY))
+    assert signed.signature is not None
+    assert signed.signature.value not in text
+    assert "QXJKZQ" not in text
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=item_data(), reader_data=principal_data())
+def test_importing_an_export_never_shows_more(data: dict[str, Any], reader_data: Any) -> None:
+    item = parse_item(data)
+    reader = parse_principal(reader_data)
+    decision = decide(reader, item, now=NOW)
+    bundle = export_bundle(item, decision, policy=POLICY)
+    result = import_bundle(bundle, policy=POLICY, now=NOW)
+    for entry in result.items:
+        again = decide(reader, entry.item, now=NOW)
+        assert set(again.portions) <= set(decision.portions)
