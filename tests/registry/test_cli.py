@@ -81,8 +81,9 @@ def test_life_cycle_and_rekey(setup: tuple[Path, Path]) -> None:
         "--to-contact", "ocg@example.gov.uk", "--actor", "fic.hull", "--reason", "hand-off",
     )  # fmt: skip
     assert moved.exit_code == 0, moved.stderr
+    # A renewal with a shorter period keeps the later expiry: it never shortens a claim.
     renewed = run("registry", "renew", *subject, "--actor", "nca.ocg", "--claim-days", "30")
-    assert "2026-12-27T10:00:00Z" in renewed.output
+    assert "2027-05-26T10:00:00Z" in renewed.output
     with keys.open("a") as handle:
         handle.write(run("registry", "keygen", "k2").output)
     rekeyed = run("registry", "rekey", "--key-file", keys, "--format", "json")

@@ -250,7 +250,7 @@ def test_a_schema_of_another_version_is_refused(
             tables.meta.update().where(tables.meta.c.name == "schema_version").values(value="99")
         )
     engine.dispose()
-    with pytest.raises(RegistryError, match="schema version 99; this release reads 1"):
+    with pytest.raises(RegistryError, match="schema version 99; this release reads 2"):
         Registry(url, keys=KEYS, table_prefix=prefix)
 
 
@@ -271,6 +271,6 @@ def test_the_default_sqlite_registry_is_in_wal_mode(tmp_path: Path) -> None:
         version = connection.execute(
             "SELECT value FROM registry_meta WHERE name = 'schema_version'"
         ).fetchone()
-        assert version == ("1",)
+        assert version == ("2",)
     finally:
         connection.close()

@@ -238,6 +238,7 @@ class Event:
         reason: why, in their words (None when not given).
         item_id: the item concerned, if any.
         owner: the owner after the change, for `claim` and `transfer`.
+        expires: the claim's expiry after a `claim`, `renew` or `transfer`.
     """
 
     at: dt.datetime
@@ -246,6 +247,7 @@ class Event:
     reason: str | None
     item_id: str | None
     owner: Owner | None
+    expires: dt.datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The event as JSON-ready data.
@@ -260,6 +262,7 @@ class Event:
             "reason": self.reason,
             "item": self.item_id,
             "owner": _owner(self.owner),
+            "expires": _time(self.expires),
         }
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,18 +52,23 @@ from dissemination.errors import RegistryError
 __all__ = [
     "SCHEMA_VERSION",
     "URL_ENV",
+    "Conflict",
     "Tables",
     "default_url",
     "display_url",
     "insert_ignore",
+    "lock_subjects",
     "make_tables",
     "open_engine",
     "run",
     "translate",
 ]
 
-SCHEMA_VERSION: Final = 1
-"""The version of the tables below, recorded in the `meta` table for migrations."""
+SCHEMA_VERSION: Final = 2
+"""The version of the tables below, recorded in the `meta` table for migrations.
+
+2: `events.expires` (the claim's expiry after a claim, renewal or transfer), so
+replaying a subject's history gives its claim exactly."""
 
 URL_ENV: Final = "DISSEMINATION_REGISTRY_URL"
 """Environment variable naming the registry database (overrides the default file)."""
@@ -76,6 +81,15 @@ _NAME = 200
 _DIGEST = 64
 
 T = TypeVar("T")
+
+
+class Conflict(Exception):  # noqa: N818 (a signal between the store and `run`, never raised out)
+    """A compare-and-set changed no row: another writer got there first; run the work again.
+
+    Raised inside a transaction's work when a guarded `UPDATE`/`DELETE` reports
+    a row count other than the one expected. `run` rolls back and retries
+    (bounded); if the conflict persists it becomes a `RegistryError`.
+    """
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -113,6 +127,7 @@ class Tables:
         links: one row per (subject, item): which items concern which subjects.
         items: one row per registered item: its label, never its content.
         events: the ownership history: who, when, what and why.
+        prefix: the prefix of every table name.
     """
 
     metadata: MetaData
@@ -121,6 +136,7 @@ class Tables:
     links: Table
     items: Table
     events: Table
+    prefix: str = "registry_"
 
 
 def make_tables(prefix: str = "registry_") -> Tables:
@@ -183,9 +199,10 @@ def make_tables(prefix: str = "registry_") -> Tables:
         Column("owner_organisation", String(_NAME), nullable=True),
         Column("owner_unit", String(_NAME), nullable=True),
         Column("owner_contact", String(_NAME), nullable=True),
+        Column("expires", UTCDateTime, nullable=True),
         Index(f"{prefix}events_digest", "digest", "id"),
     )
-    return Tables(metadata, meta, claims, links, items, events)
+    return Tables(metadata, meta, claims, links, items, events, prefix)
 
 
 def default_url(environ: dict[str, str] | None = None) -> str:
@@ -337,6 +354,10 @@ def _retryable(error: exc.DBAPIError) -> bool:
     return getattr(error.orig, "sqlstate", None) in _RETRY_SQLSTATES
 
 
+def _back_off(attempt: int) -> None:
+    time.sleep(0.01 * attempt * (1 + int.from_bytes(os.urandom(1)) / 255))
+
+
 def run(
     engine: Engine,
     work: Callable[[Connection], T],
@@ -374,10 +395,17 @@ def run(
                         return work(connection)
                 finally:
                     connection.close()
+        except Conflict as error:
+            if attempt < _RETRIES:
+                _back_off(attempt)
+                continue
+            raise RegistryError(
+                "a change kept meeting concurrent changes; try again", target=target
+            ) from error
         except RegistryError as error:
             cause = error.__cause__
             if attempt < _RETRIES and isinstance(cause, exc.DBAPIError) and _retryable(cause):
-                time.sleep(0.01 * attempt * (1 + int.from_bytes(os.urandom(1)) / 255))
+                _back_off(attempt)
                 continue
             raise
 
@@ -413,3 +441,28 @@ def advisory_lock(connection: Connection, name: str) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
+def lock_subjects(connection: Connection, prefix: str, digests: Iterable[str]) -> None:
+    """Serialise every writer of these subjects until the transaction ends.
+
+    On PostgreSQL, a transaction-scoped advisory lock per subject, taken in
+    digest order (one lock order for every writer, so no deadlock between
+    them). It holds whether or not the subject has a claim row, so a release
+    (which deletes the row) and a registration (which inserts one) of the same
+    subject run one after the other, and a subject's history is written in
+    the order its changes commit. SQLite needs none: a write transaction
+    begins `IMMEDIATE` and holds the database's one write lock.
+
+    Args:
+        connection: the transaction's connection.
+        prefix: the registry's table prefix (registries sharing a database do not collide).
+        digests: the subjects' digests.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    for digest in sorted(set(digests)):
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"{prefix}subject:{digest}"},
+        )

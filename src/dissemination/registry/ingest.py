@@ -15,16 +15,17 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
-from dissemination.errors import RegistryError
 from dissemination.identifiers import normalise_subjects
 from dissemination.models import Item
 from dissemination.registry.answers import Claim, Registration
-from dissemination.registry.database import insert_ignore
+from dissemination.registry.database import Conflict, insert_ignore
 from dissemination.registry.labels import seal_label
 from dissemination.registry.lifecycle import expiry, take_over_lapsed
 from dissemination.registry.store import Store, aware, claim_of
 
 __all__ = ["register"]
+
+_ATTEMPTS = 3
 
 
 def register(
@@ -66,8 +67,11 @@ def register(
         groups: dict[str, list[int]] = {}
         for index, identifier in enumerate(identifiers):
             groups.setdefault(store.digest(identifier, depth), []).append(index)
-        _store_label(store, connection, item, label, verified=label_verified, now=now)
-        _unlink_stale(store, connection, item.id, set(groups), now=now, actor=actor)
+        stale = _stale(store, connection, item.id, set(groups))
+        store.lock(connection, [*groups, *stale])  # every writer of these subjects waits
+        at = store.story_time(connection, [*groups, *stale], now)
+        _store_label(store, connection, item, label, verified=label_verified, now=at)
+        _unlink(store, connection, item.id, stale, now=at, actor=actor)
         outcomes: dict[str, tuple[str, Claim, tuple[str, ...]]] = {}
         for digest in sorted(groups):  # one lock order for every writer (PostgreSQL)
             _link(
@@ -76,12 +80,12 @@ def register(
                 digest,
                 item.id,
                 groups[digest],
-                now=now,
+                now=at,
                 actor=actor,
                 key_id=key_id,
             )
             outcome, claim = _claim_for(
-                store, connection, digest, item, now=now, actor=actor, key_id=key_id, period=period
+                store, connection, digest, item, now=at, actor=actor, key_id=key_id, period=period
             )
             outcomes[digest] = (outcome, claim, store.linked_ids(connection, digest))
         results = []
@@ -134,20 +138,26 @@ def _store_label(
     )
 
 
-def _unlink_stale(
+def _stale(store: Store, connection: Connection, item_id: str, digests: set[str]) -> list[str]:
+    """The subjects an item was linked to and no longer names (a new version dropped them)."""
+    links = store.tables.links
+    current = connection.execute(
+        select(links.c.digest).where(links.c.item_id == item_id).order_by(links.c.digest)
+    ).scalars()
+    return [digest for digest in current if digest not in digests]
+
+
+def _unlink(
     store: Store,
     connection: Connection,
     item_id: str,
-    digests: set[str],
+    stale: list[str],
     *,
     now: dt.datetime,
     actor: str,
 ) -> None:
     links = store.tables.links
-    current = connection.execute(
-        select(links.c.digest).where(links.c.item_id == item_id).order_by(links.c.digest)
-    ).scalars()
-    for digest in [digest for digest in current if digest not in digests]:
+    for digest in stale:
         connection.execute(
             delete(links).where(links.c.digest == digest, links.c.item_id == item_id)
         )
@@ -206,20 +216,25 @@ def _claim_for(
         "since": now,
         "expires": expiry(now, period),
     }
-    if insert_ignore(connection, store.tables.claims, row):
-        store.event(
-            connection, digest, at=now, action="claim", actor=actor, item_id=item.id, owner=owner
-        )
-        return "new", claim_of(row)
-    existing = store.claim(connection, digest)
-    if existing is None:  # released between our insert and read: impossible in one transaction
-        raise RegistryError("a claim vanished inside a transaction", target=store.url)
-    if existing.live(now):
-        return "already_owned", existing
-    taken = take_over_lapsed(store, connection, digest, existing, row, now=now, actor=actor)
-    if taken is not None:
-        return "new", taken
-    current = store.claim(connection, digest)
-    if current is None:
-        raise RegistryError("a claim vanished inside a transaction", target=store.url)
-    return "already_owned", current
+    for _ in range(_ATTEMPTS):
+        if insert_ignore(connection, store.tables.claims, row):
+            store.event(
+                connection,
+                digest,
+                at=now,
+                action="claim",
+                actor=actor,
+                item_id=item.id,
+                owner=owner,
+                expires=expiry(now, period),
+            )
+            return "new", claim_of(row)
+        existing = store.claim(connection, digest)
+        if existing is None:  # released under us (the subject lock makes this rare): claim again
+            continue
+        if existing.live(now):
+            return "already_owned", existing
+        taken = take_over_lapsed(store, connection, digest, existing, row, now=now, actor=actor)
+        if taken is not None:
+            return "new", taken
+    raise Conflict  # the claim kept changing under us: `run` runs the registration again

@@ -10,21 +10,52 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from dissemination.errors import RegistryError
 from dissemination.identifiers import NormalisedIdentifier, normalise
 from dissemination.models import Owner, PassportSubject, PersonSubject, ValueSubject
 from dissemination.registry.answers import Claim
-from dissemination.registry.database import Tables, run
+from dissemination.registry.database import Tables, lock_subjects, run
 from dissemination.registry.keys import KeyRing, chain_matches
 
-__all__ = ["Store", "Subject", "aware", "claim_of", "identifier_of"]
+__all__ = [
+    "CLOCK_TOLERANCE",
+    "ClockBehindError",
+    "Store",
+    "Subject",
+    "aware",
+    "claim_of",
+    "identifier_of",
+]
+
+CLOCK_TOLERANCE: Final = dt.timedelta(seconds=2)
+"""How far apart two writers' clocks may be read and both be recorded (see `Store.story_time`)."""
+
+
+class ClockBehindError(RegistryError):
+    """A change whose `now` is earlier than its subject's last recorded change (exit 2).
+
+    Recording it would run the subject's history backwards, and a renewal or
+    transfer computed from it would end the claim early.
+    """
+
+
+def _seconds(delta: dt.timedelta) -> str:
+    return f"{delta.total_seconds():.0f} s" if delta < dt.timedelta(hours=1) else "over an hour"
+
+
+def _as_utc(moment: dt.datetime | str) -> dt.datetime:
+    # `max()` loses the column type on SQLite: the text comes back as stored.
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
 
 Subject = ValueSubject | PersonSubject | PassportSubject | NormalisedIdentifier
 """What the registry can be asked about: an item's subject or a normalised identifier."""
@@ -94,12 +125,15 @@ class Store:
         tables: the registry's tables.
         keys: the blind-index keys this process holds.
         url: the database URL, password hidden (for messages).
+        clock_tolerance: how far behind a subject's last event a `now` may be
+            and still be recorded (at that event's time) rather than refused.
     """
 
     engine: Engine
     tables: Tables
     keys: KeyRing
     url: str
+    clock_tolerance: dt.timedelta = CLOCK_TOLERANCE
 
     def run(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
         """Run `work` in one transaction, errors translated (see `database.run`).
@@ -133,9 +167,13 @@ class Store:
         """
         meta = self.tables.meta
         query = select(meta.c.value).where(meta.c.name == "keys")
-        # Every transaction reads the key chain with a row lock (PostgreSQL; SQLite
-        # serialises writers anyway), so a re-key never interleaves with a write.
-        query = query.with_for_update(read=not exclusive)
+        # Every write transaction reads the key chain with a row lock (PostgreSQL;
+        # SQLite serialises writers anyway), so a re-key never interleaves with a
+        # write. A read transaction takes no lock: it reads one snapshot
+        # (REPEATABLE READ on PostgreSQL, a WAL snapshot on SQLite), so the chain
+        # and the digests it reads always agree, and it works on a read-only database.
+        if exclusive or not connection.get_execution_options().get("registry_read"):
+            query = query.with_for_update(read=not exclusive)
         value = connection.execute(query).scalar_one_or_none()
         if value is None:
             raise RegistryError("the registry records no keys", target=self.url)
@@ -255,6 +293,7 @@ class Store:
         reason: str | None = None,
         item_id: str | None = None,
         owner: Owner | None = None,
+        expires: dt.datetime | None = None,
     ) -> None:
         """Add a row to a subject's history: who, when, what, why.
 
@@ -267,6 +306,7 @@ class Store:
             reason: why, if given.
             item_id: the item concerned, if any.
             owner: the owner after the change, if it changed.
+            expires: the claim's expiry after a claim, renewal or transfer.
         """
         connection.execute(
             self.tables.events.insert().values(
@@ -279,5 +319,75 @@ class Store:
                 owner_organisation=owner.organisation if owner else None,
                 owner_unit=owner.unit if owner else None,
                 owner_contact=owner.contact if owner else None,
+                expires=expires,
             )
+        )
+
+    # -- one subject's story -------------------------------------------------------
+
+    def lock(self, connection: Connection, digests: Iterable[str]) -> None:
+        """Hold these subjects against every other writer until the transaction ends.
+
+        See `database.lock_subjects`. Every write to a subject's claim or
+        history happens after this, so each subject's changes are serial.
+
+        Args:
+            connection: the transaction.
+            digests: the subjects' digests.
+        """
+        lock_subjects(connection, self.tables.prefix, digests)
+
+    def last_event(self, connection: Connection, digests: Iterable[str]) -> dt.datetime | None:
+        """The time of the latest event in these subjects' histories.
+
+        Args:
+            connection: the transaction.
+            digests: the subjects' digests.
+
+        Returns:
+            The latest time, or None when none has a history.
+        """
+        events = self.tables.events
+        wanted = sorted(set(digests))
+        if not wanted:
+            return None
+        latest = connection.execute(
+            select(func.max(events.c.at)).where(events.c.digest.in_(wanted))
+        ).scalar_one_or_none()
+        return None if latest is None else aware(_as_utc(latest))
+
+    def story_time(
+        self, connection: Connection, digests: Iterable[str], now: dt.datetime
+    ) -> dt.datetime:
+        """The time to record a change at: `now`, unless that would run a story backwards.
+
+        Time never runs backwards in a subject's history (DESIGN §5). A `now`
+        at or after every subject's last event is used as it is. A `now`
+        earlier by at most `clock_tolerance` (two writers read their clocks
+        a moment apart, and the later one committed first) is recorded at the
+        last event's time instead. A `now` earlier than that is refused: the
+        caller's clock is behind, and acting on it would end or shorten claims.
+
+        Args:
+            connection: the transaction (the subjects locked, see `lock`).
+            digests: the subjects the change touches.
+            now: the caller's time, in UTC.
+
+        Returns:
+            The time to record.
+
+        Raises:
+            ClockBehindError: `now` is earlier than a subject's last event by
+                more than the tolerance.
+        """
+        latest = self.last_event(connection, digests)
+        if latest is None or now >= latest:
+            return now
+        if latest - now <= self.clock_tolerance:
+            return latest
+        raise ClockBehindError(
+            "`now` is earlier than the subject's last recorded change "
+            f"(by {_seconds(latest - now)}); time never runs backwards in a history: "
+            "check the clock or `--now`",
+            target=self.url,
         )
