@@ -218,7 +218,7 @@ class _Builder:
         self.tlp_used.add(level)
         return _TLP2_BY_LEVEL[level]
 
-    def party(self, role: str, party: dict[str, Any]) -> str:
+    def party(self, role: str, party: dict[str, Any], refs: list[str]) -> str:
         detail: dict[str, Any] = {"role": role, "unit": party["unit"]}
         if "contact" in party:
             detail["contact"] = party["contact"]
@@ -227,6 +227,7 @@ class _Builder:
                 "identity",
                 name=party["organisation"],
                 identity_class="organization",
+                object_marking_refs=refs,
                 extensions={
                     PARTS_EXTENSION: {"extension_type": "property-extension", "party": detail}
                 },
@@ -338,19 +339,16 @@ def export_bundle(item: Item, decision: Decision, *, policy: Policy) -> dict[str
     if _signature_travels(item, decision):
         assert item.signature is not None  # noqa: S101 (checked just above)
         label["signature"] = item.signature.model_dump(mode="json")
-    owner_ref = builder.party("owner", rendered["owner"])
     label_ref = builder.label_marking(f"dissemination label {item.id}", {"label": label})
     if decision.view is View.POINTER:
         level: TlpLevel = tables.export.tlp_at_pointer
-        creator = owner_ref
     else:
         level = _label_tlp(tables, label)
-        creator = (
-            builder.party("originator", rendered["originator"])
-            if "originator" in rendered
-            else owner_ref
-        )
     item_refs = [label_ref, builder.tlp(level)]
+    owner_ref = builder.party("owner", rendered["owner"], item_refs)
+    creator = owner_ref
+    if "originator" in rendered:
+        creator = builder.party("originator", rendered["originator"], item_refs)
     report_id = _new_id("report")
     content: list[str] = []
     for portion in rendered.get("portions", ()):

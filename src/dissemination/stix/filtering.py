@@ -9,6 +9,10 @@ An object below `gist`, or one that STIX would no longer accept without a
 withheld property, is left out, and so is every reference to it (a
 relationship to a left-out object goes too). Granular markings follow the
 properties that stay.
+
+A report of ours (an export of `dissemination`) is not filtered object by
+object: the item it holds is decided for the reader and exported again, so
+the item's masking (mentions of withheld subjects) holds across its notes.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from dissemination.decision import LabelCheck, decide
 from dissemination.models import Principal
 from dissemination.policy import Policy
 from dissemination.redaction import render_item
+from dissemination.stix.export import export_bundle
 from dissemination.stix.ingest import (
     STRUCTURAL,
     _Context,
     _generic,
     _selector_path,
     object_parts,
+    our_reports,
     parse_bundle,
 )
 from dissemination.vocabulary import View
@@ -198,8 +204,18 @@ def filter_bundle(
     objects = parse_bundle(data, source=source)
     context = _Context(objects, policy=policy, receiver=receiver, recipients=recipients, now=now)
     kept: list[dict[str, Any]] = []
+    ours, consumed = our_reports(objects, context)
+    fresh: dict[str, dict[str, Any]] = {}
+    for _, entry in ours:
+        # One of our exports: decide the item it holds for this reader and export again,
+        # so the item's own masking (mentions of withheld subjects) holds across objects.
+        if entry.problems:
+            continue
+        decision = decide(reader, entry.item, now=now, policy=policy, label_check=label_check)
+        for obj in export_bundle(entry.item, decision, policy=policy).get("objects", []):
+            fresh[str(obj["id"])] = obj
     for obj in objects:
-        if obj.get("type") in _DEFINITIONS:
+        if obj.get("type") in _DEFINITIONS or str(obj.get("id")) in consumed:
             continue
         rebuilt = _filter_object(obj, reader, context, label_check=label_check)
         if rebuilt is not None:
@@ -220,7 +236,9 @@ def filter_bundle(
     definitions = [
         obj for obj in objects if obj.get("type") in _DEFINITIONS and str(obj["id"]) in used
     ]
+    known = {str(obj["id"]) for obj in definitions}
+    extra = [obj for object_id, obj in fresh.items() if object_id not in known]
     bundle: dict[str, Any] = {"type": "bundle", "id": data["id"]}
-    if definitions or kept:
-        bundle["objects"] = [*definitions, *kept]
+    if definitions or kept or extra:
+        bundle["objects"] = [*definitions, *extra, *kept]
     return bundle

@@ -33,7 +33,14 @@ from dissemination.stix.constants import PARTS_EXTENSION, SUBJECT_TYPE, TLP_LEVE
 from dissemination.stix.export import stix_tables
 from dissemination.stix.markings import NOBODY, MarkingReader, Meaning
 
-__all__ = ["ImportResult", "Imported", "import_bundle", "object_parts", "parse_bundle"]
+__all__ = [
+    "ImportResult",
+    "Imported",
+    "import_bundle",
+    "object_parts",
+    "our_reports",
+    "parse_bundle",
+]
 
 NOT_ITEMS = frozenset(
     {"marking-definition", "extension-definition", "relationship", "sighting", "language-content"}
@@ -511,6 +518,30 @@ def _marking_hint(context: _Context, marking: dict[str, Any] | None) -> int:
     return max(tlp_rank(level) for level in levels)
 
 
+def our_reports(
+    objects: list[dict[str, Any]], context: _Context
+) -> tuple[list[tuple[dict[str, Any], Imported]], set[str]]:
+    """The reports of ours in a bundle, each with its item; and the ids of the objects they hold.
+
+    A report of ours carries our label; the objects it refers to and its
+    creator are its parts (notes, subjects, parties), not items of their own.
+    """
+    found: list[tuple[dict[str, Any], Imported]] = []
+    consumed: set[str] = set()
+    for obj in objects:
+        if obj.get("type") != "report":
+            continue
+        for ref in obj.get("object_marking_refs", []) or []:
+            meaning = context.markings.meaning(ref, originator="")
+            if meaning.label is not None:
+                found.append((obj, _ours(obj, meaning.label, context)))
+                consumed.add(str(obj["id"]))
+                consumed.update(str(r) for r in obj.get("object_refs", []))
+                consumed.add(str(obj.get("created_by_ref")))
+                break
+    return found, consumed
+
+
 def import_bundle(
     data: Any,
     *,
@@ -540,18 +571,9 @@ def import_bundle(
     context = _Context(objects, policy=policy, receiver=receiver, recipients=recipients, now=now)
     items: list[Imported] = []
     skipped: list[str] = []
-    consumed: set[str] = set()
     creators = {str(obj.get("created_by_ref")) for obj in objects if obj.get("created_by_ref")}
-    for obj in objects:
-        if obj.get("type") != "report":
-            continue
-        for ref in obj.get("object_marking_refs", []) or []:
-            meaning = context.markings.meaning(ref, originator="")
-            if meaning.label is not None:
-                items.append(_ours(obj, meaning.label, context))
-                consumed.add(str(obj["id"]))
-                consumed.update(str(r) for r in obj.get("object_refs", []))
-                break
+    ours, consumed = our_reports(objects, context)
+    items.extend(entry for _, entry in ours)
     for obj in objects:
         object_id = str(obj.get("id"))
         kind = str(obj.get("type"))
