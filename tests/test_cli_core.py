@@ -175,8 +175,15 @@ def _write(tmp: Path, data: Any, name: str = "item.json") -> Path:
 
 BAD_ITEMS = {
     "malformed json": ('{"id": "x",', "not valid JSON"),
-    "unknown field": ({**BASE_ITEM, "colour": "red"}, "`colour`: extra inputs are not permitted"),
-    "unknown vetting": ({**BASE_ITEM, "required_vetting": "XV"}, "unknown vetting level `XV`"),
+    "unknown field": ({**BASE_ITEM, "colour": "red"}, "item `?`: unknown field"),
+    "misplaced field": (
+        {**BASE_ITEM, "portions": [{**BASE_ITEM["portions"][0], "min_vetting": "SC"}]},
+        "item `portions.0.min_vetting`: unknown field",
+    ),
+    "unknown vetting": (
+        {**BASE_ITEM, "required_vetting": "XV"},
+        "`required_vetting`: unknown vetting level: not a level of the profile",
+    ),
     "missing owner": (
         {k: v for k, v in BASE_ITEM.items() if k != "owner"},
         "`owner`: field required",
@@ -189,7 +196,7 @@ BAD_ITEMS = {
         {**BASE_ITEM, "classification": "SECRET", "required_vetting": "CTC"},
         "`required_vetting` `CTC` is below `SC`",
     ),
-    "duplicate key": ('{"id": "a", "id": "b"}', "duplicate key `id`"),
+    "duplicate key": ('{"id": "a", "id": "b"}', "not valid JSON (duplicate key)"),
 }
 
 
@@ -214,7 +221,8 @@ def test_bad_reader_names_the_field(tmp_path: Path) -> None:
     result = run("view", ITEMS / "hum-001-container.yaml", "--as", path, "--now", NOW)
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        f"error: {path}: principal `vetting.level`: unknown vetting level `TS`"
+        f"error: {path}: principal `vetting.level`: unknown vetting level: "
+        "not a level of the profile"
     )
 
 

@@ -112,16 +112,28 @@ def test_a_duplicate_key_is_not_quoted_in_the_error(text: str) -> None:
     ],
 )
 def test_an_unknown_field_is_not_quoted_in_the_error(data: dict[str, object]) -> None:
-    with pytest.raises(DocumentError, match="extra inputs are not permitted") as caught:
+    with pytest.raises(DocumentError, match="unknown field") as caught:
         parse_item(data, source="f")
     assert "BLUEBIRD" not in str(caught.value)
     assert "BLUEBIRD" not in caught.value.field
 
 
-def test_a_short_unknown_field_is_still_named() -> None:
-    with pytest.raises(DocumentError, match=r"`portions\.0\.colour`"):
+def test_a_short_unknown_field_is_not_named_either() -> None:
+    """A short key may be content too (`Codename NIGHTJAR`, issue 10): only the path to it."""
+    with pytest.raises(DocumentError, match=r"`portions\.0\.\?`: unknown field") as caught:
         parse_item(
-            item_doc(portions=[{"id": "p1", "category": "tearline", "text": "x", "colour": 1}]),
+            item_doc(portions=[{"id": "p1", "category": "tearline", "text": "x", "NIGHTJAR": 1}]),
+            source="f",
+        )
+    assert "NIGHTJAR" not in str(caught.value)
+
+
+def test_a_field_of_the_contract_in_the_wrong_place_is_named() -> None:
+    with pytest.raises(DocumentError, match=r"`portions\.0\.min_vetting`: unknown field"):
+        parse_item(
+            item_doc(
+                portions=[{"id": "p1", "category": "tearline", "text": "x", "min_vetting": 1}]
+            ),
             source="f",
         )
 

@@ -135,7 +135,7 @@ class UnknownTermError(InputError):
 
     Attributes:
         vocabulary: which vocabulary (`vetting level`, `classification`).
-        term: the unknown term. Vocabulary terms are label metadata, not content.
+        term: the unknown term; kept for callers, never in the message.
     """
 
     def __init__(self, *, vocabulary: str, term: str, source: str | None = None) -> None:
@@ -148,7 +148,9 @@ class UnknownTermError(InputError):
         """
         self.vocabulary = vocabulary
         self.term = term
-        super().__init__(f"unknown {vocabulary} {safe_term(term)}", source=source)
+        # The term is not one of the profile's, so it may be content typed in
+        # the wrong field: named by kind, never quoted (it stays in `term`).
+        super().__init__(f"unknown {vocabulary}: not a term of the profile", source=source)
 
 
 class PolicyError(DisseminationError):

@@ -8,22 +8,32 @@ silently replacing the first would change a label unseen).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
+import functools
+import itertools
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from dissemination.errors import DocumentError, InputError
-from dissemination.models import Item, Principal, safe_term
+from dissemination.models import Item, Principal
+from dissemination.parsing import DocumentLoader, node_line, parse_document, parse_document_node
 from dissemination.policy import Policy, default_policy
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
+    "MAX_DOCUMENT_BYTES",
+    "STDIN",
+    "OnError",
     "UniqueKeyLoader",
+    "contract_terms",
+    "field_path",
     "iter_items",
     "load_item",
     "load_principal",
@@ -31,95 +41,80 @@ __all__ = [
     "parse_document",
     "parse_item",
     "parse_principal",
+    "read_text",
 ]
 
 DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
 """Files in a directory of items or readers that are read; others are ignored."""
 
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""The largest file (or JSON Lines line) read as one document."""
+
+STDIN = "-"
+"""The path that means standard input (`iter_items` only)."""
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-
-class UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects duplicate mapping keys."""
-
-
-def _construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {safe_term(key)}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
+OnError = Callable[[InputError], object]
+"""What `iter_items` calls with each record it cannot use, when skipping them."""
 
 
-UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
+UniqueKeyLoader = DocumentLoader
+"""The safe YAML loader every document is read with (`dissemination.parsing.DocumentLoader`)."""
 
 
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {safe_term(key)}")
-        result[key] = value
-    return result
+@functools.cache
+def contract_terms() -> frozenset[str]:
+    """The field names and tags of the data contract: names an error message may quote."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                names.update(str(name) for name in properties)
+            if isinstance(node.get("const"), str):  # a union's tag: `person`, `embargo`
+                names.add(node["const"])
+            if isinstance(node.get("enum"), list):
+                names.update(str(term) for term in node["enum"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(Item.model_json_schema())
+    walk(Principal.model_json_schema())
+    return frozenset(names)
 
 
-def parse_document(text: str, *, source: str, yaml_ok: bool = True) -> Any:
-    """Parse JSON (or YAML when `yaml_ok`) text into plain data.
+def field_path(loc: Iterable[int | str]) -> str:
+    """A pydantic error location as a dotted path that quotes no document content.
 
-    JSON is tried first when the text starts with `{` or `[`.
+    Positions, field names and tags of the data contract are shown; any other
+    part (an unknown key, which may be a line of content typed at the wrong
+    indentation) is shown as `?`.
 
     Args:
-        text: the document.
-        source: where it came from, for messages.
-        yaml_ok: whether YAML is accepted.
+        loc: pydantic's location of an error.
 
     Returns:
-        The parsed data.
-
-    Raises:
-        InputError: the text is not valid JSON or YAML, or repeats a key.
+        The path, e.g. `portions.2.marking`.
     """
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")) or not yaml_ok:
-        try:
-            return json.loads(text, object_pairs_hook=_unique_object)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not valid JSON ({exc.msg.lower()} at line {exc.lineno}, column {exc.colno})",
-                source=source,
-            ) from exc
-        except ValueError as exc:
-            raise InputError(f"not valid JSON ({exc})", source=source) from exc
-    try:
-        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "syntax error"
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"not valid YAML ({problem}{where})", source=source) from exc
-
-
-def _field_path(loc: Iterable[int | str]) -> str:
-    # An unknown key is input, and may be content (a mis-indented line of text):
-    # named like any other term (`models.safe_term`), unquoted by the backticks.
-    return ".".join(safe_term(part).strip("`") for part in loc)
+    known = contract_terms()
+    return ".".join(
+        str(part) if isinstance(part, int) or str(part) in known else "?" for part in loc
+    )
 
 
 def _problem(error: Any) -> str:
     context = error.get("ctx") or {}
     if error["type"] == "union_tag_invalid":
         expected = context.get("expected_tags", "")
-        return (
-            f"unknown {context.get('discriminator', 'tag').strip(chr(39))} "
-            f"{safe_term(context.get('tag'))}; expected one of {expected}"
-        )
+        discriminator = str(context.get("discriminator", "tag")).strip("'")
+        return f"unknown {discriminator}; expected one of {expected}"
+    if error["type"] == "extra_forbidden":
+        return "unknown field (not in the data contract)"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
@@ -129,7 +124,13 @@ def _problem(error: Any) -> str:
 
 
 def _validate(
-    model: type[ModelT], data: Any, *, document: str, source: str, policy: Policy
+    model: type[ModelT],
+    data: Any,
+    *,
+    document: str,
+    source: str,
+    policy: Policy,
+    node: yaml.Node | None = None,
 ) -> ModelT:
     if not isinstance(data, dict):
         raise DocumentError(
@@ -138,13 +139,22 @@ def _validate(
     try:
         return model.model_validate(data, context={"vocabulary": policy.vocabulary})
     except PydanticValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        raise DocumentError(
+        # pydantic's error quotes the input (`input_value=...`): keep only the
+        # location and kind, and raise outside this block so that nothing of
+        # it is chained to the error we raise.
+        first = exc.errors(include_url=False, include_input=False, include_context=True)[0]
+        line = node_line(node, first["loc"])
+        failure = DocumentError(
             document=document,
-            field=_field_path(first["loc"]),
+            field=field_path(first["loc"]),
             problem=_problem(first),
-            source=source,
-        ) from exc
+            source=source if line is None else f"{source}:{line}",
+        )
+    except (RecursionError, ValueError, TypeError, OverflowError):
+        failure = DocumentError(
+            document=document, field="", problem="a value that cannot be read", source=source
+        )
+    raise failure
 
 
 def parse_item(data: Any, *, source: str = "<item>", policy: Policy | None = None) -> Item:
@@ -185,19 +195,64 @@ def parse_principal(
     )
 
 
-def _read(path: Path) -> str:
+def _open_regular(path: Path) -> IO[bytes]:
+    """Open a regular file for reading; refuse anything else without blocking on it."""
+    failure: InputError
     try:
-        return path.read_text(encoding="utf-8")
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise InputError("no such file", source=str(path)) from None
+        failure = InputError("no such file", source=str(path))
     except IsADirectoryError:
-        raise InputError("is a directory, expected a file", source=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError("not UTF-8 text", source=str(path)) from exc
+        failure = InputError("is a directory, expected a file", source=str(path))
     except OSError as exc:
-        raise InputError(
+        failure = InputError(
             f"cannot read ({exc.strerror or type(exc).__name__})", source=str(path)
-        ) from exc
+        )
+    except ValueError:  # a NUL in the name
+        failure = InputError("not a valid file name", source=repr(str(path)))
+    else:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISREG(mode):
+            return os.fdopen(descriptor, "rb")
+        os.close(descriptor)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        failure = InputError(f"is {kind}, expected a file", source=str(path))
+    raise failure
+
+
+def _decode(data: bytes, *, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    raise InputError("not UTF-8 text", source=source)
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 document file: a regular file only (a FIFO is refused, not waited on).
+
+    Args:
+        path: the file.
+
+    Returns:
+        Its text.
+
+    Raises:
+        InputError: missing, not a regular file, unreadable, too large or not UTF-8.
+    """
+    with _open_regular(path) as handle:
+        failure: InputError | None = None
+        try:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+        except OSError as exc:
+            failure = InputError(
+                f"cannot read ({exc.strerror or type(exc).__name__})", source=str(path)
+            )
+    if failure is not None:
+        raise failure
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(f"larger than {MAX_DOCUMENT_BYTES} bytes", source=str(path))
+    return _decode(data, source=str(path))
 
 
 def load_item(path: str | Path, *, policy: Policy | None = None) -> Item:
@@ -207,8 +262,10 @@ def load_item(path: str | Path, *, policy: Policy | None = None) -> Item:
         InputError: the file is missing, unreadable, or not a valid item.
     """
     path = Path(path)
-    data = parse_document(_read(path), source=str(path))
-    return parse_item(data, source=str(path), policy=policy)
+    data, node = parse_document_node(read_text(path), source=str(path))
+    return _validate(
+        Item, data, document="item", source=str(path), policy=policy or default_policy(), node=node
+    )
 
 
 def load_principal(path: str | Path, *, policy: Policy | None = None) -> Principal:
@@ -218,8 +275,15 @@ def load_principal(path: str | Path, *, policy: Policy | None = None) -> Princip
         InputError: the file is missing, unreadable, or not a valid reader.
     """
     path = Path(path)
-    data = parse_document(_read(path), source=str(path))
-    return parse_principal(data, source=str(path), policy=policy)
+    data, node = parse_document_node(read_text(path), source=str(path))
+    return _validate(
+        Principal,
+        data,
+        document="principal",
+        source=str(path),
+        policy=policy or default_policy(),
+        node=node,
+    )
 
 
 def _directory_files(directory: Path) -> list[Path]:
@@ -240,46 +304,140 @@ def load_principals(path: str | Path, *, policy: Policy | None = None) -> list[P
     return [load_principal(path, policy=policy)]
 
 
-def iter_items(path: str | Path, *, policy: Policy | None = None) -> Iterator[Item]:
-    """Stream items from a directory of item files, a JSON Lines file, or one file.
+def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
+    """Number the lines of a stream; a line over `MAX_DOCUMENT_BYTES` comes as None."""
+    number = 0
+    while True:
+        line = handle.readline(MAX_DOCUMENT_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_DOCUMENT_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of the long line
+                line = handle.readline(MAX_DOCUMENT_BYTES)
+            yield number, None
+            continue
+        yield number, line
 
-    A JSON Lines file (`.jsonl`) is read one line at a time, so memory stays
-    constant however long it is. Blank lines are skipped. An error names the
-    file and line.
+
+def _json_line_item(
+    number: int, line: bytes | None, *, name: str, policy: Policy | None
+) -> Item | None:
+    source = f"{name}:{number}"
+    if line is None:
+        raise InputError(f"line longer than {MAX_DOCUMENT_BYTES} bytes", source=source)
+    text = _decode(line, source=source)
+    if not text.strip():
+        return None
+    data = parse_document(text, source=source, yaml_ok=False)
+    return parse_item(data, source=source, policy=policy)
+
+
+def _is_json_line(line: bytes) -> bool:
+    """Whether one line holds a whole JSON document (so the file is JSON Lines)."""
+    text = line.decode("utf-8", errors="replace").strip()
+    if not text.startswith("{"):
+        return False
+    try:
+        parse_document(text, source="", yaml_ok=False)
+    except InputError:
+        return False
+    return True
+
+
+def _stream_items(
+    handle: IO[bytes],
+    *,
+    name: str,
+    suffix: str,
+    policy: Policy | None,
+    on_error: OnError | None,
+) -> Iterator[Item]:
+    lines = _lines(handle)
+    first: tuple[int, bytes | None] | None = None
+    for number, line in lines:
+        if line is None or line.strip():
+            first = (number, line)
+            break
+    if first is None:
+        return
+    number, line = first
+    if suffix != ".jsonl" and line is not None and not _is_json_line(line):
+        # One JSON or YAML document, however it is laid out.
+        rest = handle.read(MAX_DOCUMENT_BYTES + 1)
+        data = b"\n" * (number - 1) + line + rest
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise InputError(f"larger than {MAX_DOCUMENT_BYTES} bytes", source=name)
+        text = _decode(data, source=name)
+        document, node = parse_document_node(text, source=name)
+        yield _validate(
+            Item,
+            document,
+            document="item",
+            source=name,
+            policy=policy or default_policy(),
+            node=node,
+        )
+        return
+    for number, line in itertools.chain([first], lines):
+        try:
+            item = _json_line_item(number, line, name=name, policy=policy)
+        except InputError as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+            continue
+        if item is not None:
+            yield item
+
+
+def iter_items(
+    path: str | Path,
+    *,
+    policy: Policy | None = None,
+    on_error: OnError | None = None,
+) -> Iterator[Item]:
+    """Stream items from a directory, a JSON Lines file or stream, or one document.
+
+    A file (or standard input, `-`) whose first line is a whole JSON document
+    is JSON Lines, whatever its name (and a `.jsonl` file always is): it is
+    read one line at a time, so memory stays constant however long it is.
+    Blank lines are skipped. Anything else is one JSON or YAML item. An error
+    names the file and line, never the content.
 
     Args:
-        path: a directory, a `.jsonl` file, or a single JSON or YAML item.
+        path: a directory, a JSON Lines file, a single JSON or YAML item, or
+            `-` for standard input.
         policy: the profile whose vocabulary applies (the default when None).
+        on_error: when given, a record (a line, or a file of a directory) that
+            cannot be used is passed to it as an `InputError` and reading goes
+            on; when None, the first such record raises.
 
     Yields:
         Items, in file (or sorted file name) order.
 
     Raises:
-        InputError: a file or line is missing, unreadable or not a valid item.
+        InputError: the path cannot be read, or (without `on_error`) a record
+            is not a valid item.
     """
+    if str(path) == STDIN:
+        yield from _stream_items(
+            sys.stdin.buffer, name="<stdin>", suffix="", policy=policy, on_error=on_error
+        )
+        return
     path = Path(path)
     if path.is_dir():
         for file in _directory_files(path):
-            yield load_item(file, policy=policy)
+            try:
+                item = load_item(file, policy=policy)
+            except InputError as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
+                continue
+            yield item
         return
-    if path.suffix != ".jsonl":
-        yield load_item(path, policy=policy)
-        return
-    try:
-        handle = path.open(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", source=str(path)) from None
-    except OSError as exc:
-        raise InputError(
-            f"cannot read ({exc.strerror or type(exc).__name__})", source=str(path)
-        ) from exc
-    with handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                source = f"{path}:{number}"
-                data = parse_document(line, source=source, yaml_ok=False)
-                yield parse_item(data, source=source, policy=policy)
-        except UnicodeDecodeError as exc:
-            raise InputError("not UTF-8 text", source=str(path)) from exc
+    with _open_regular(path) as handle:
+        yield from _stream_items(
+            handle, name=str(path), suffix=path.suffix, policy=policy, on_error=on_error
+        )

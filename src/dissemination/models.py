@@ -104,7 +104,7 @@ def _canonical_vetting(value: str | None, info: ValidationInfo) -> str | None:
         return None
     canonical = _vocabulary(info).canonical_vetting(value)
     if canonical is None:
-        raise ValueError(f"unknown vetting level {safe_term(value)}")
+        raise ValueError("unknown vetting level: not a level of the profile")
     return canonical
 
 
@@ -377,7 +377,7 @@ class Item(Model):
     def _known_classification(cls, value: str, info: ValidationInfo) -> str:
         canonical = _vocabulary(info).canonical_classification(value)
         if canonical is None:
-            raise ValueError(f"unknown classification {safe_term(value)}")
+            raise ValueError("unknown classification: not a classification of the profile")
         return canonical
 
     @field_validator("required_vetting")
@@ -398,9 +398,9 @@ class Item(Model):
                 f"the least that `{self.classification}` needs"
             )
         seen: set[str] = set()
-        for portion in self.portions:
+        for index, portion in enumerate(self.portions):
             if portion.id in seen:
-                raise ValueError(f"portion id {safe_term(portion.id)} is used twice")
+                raise ValueError(f"a portion id is used twice (portion {index + 1})")
             seen.add(portion.id)
         subject_ids = [subject.id for subject in self.subjects if subject.id is not None]
         if len(set(subject_ids)) != len(subject_ids):
@@ -460,5 +460,5 @@ class Principal(Model):
         # A type the profile lacks has no row to cap it: refuse it, as an
         # unknown vetting level is refused, rather than decide without it.
         if value not in _vocabulary(info).employment:
-            raise ValueError(f"unknown employment {safe_term(value)} for the profile")
+            raise ValueError("unknown employment: not an employment type of the profile")
         return value

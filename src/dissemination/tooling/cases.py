@@ -45,9 +45,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from dissemination.decision import LabelCheck
-from dissemination.errors import CaseError, DocumentError, InputError
-from dissemination.loading import UniqueKeyLoader, parse_document, parse_item, parse_principal
+from dissemination.errors import CaseError, DocumentError, InputError, safe_term
+from dissemination.loading import (
+    UniqueKeyLoader,
+    contract_terms,
+    parse_document,
+    parse_item,
+    parse_principal,
+    read_text,
+)
 from dissemination.models import Item, Principal
+from dissemination.parsing import parse_yaml_node
 from dissemination.policy import Policy, ProfileSettings
 from dissemination.vocabulary import Vocabulary
 
@@ -189,23 +197,20 @@ _Loader = UniqueKeyLoader  # the same duplicate-rejecting safe loader as items u
 
 
 def _parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    # The readers and parser of items: no FIFO hang, no quoted content, and
+    # nothing chained (their messages are ours already).
+    failure: CaseError
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CaseError("no such case file", path=str(path)) from None
-    except IsADirectoryError:
-        raise CaseError("is a directory, expected a case file", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError(f"cannot read ({type(exc).__name__})", path=str(path)) from exc
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "syntax error"
-        line = mark.line + 1 if mark is not None else None
-        raise CaseError(f"not valid YAML ({problem})", path=str(path), line=line) from exc
-    return data, node
+        return parse_yaml_node(read_text(path), source=str(path))
+    except InputError as exc:
+        if exc.detail == "no such file":
+            failure = CaseError("no such case file", path=str(path))
+        else:
+            line = (exc.source or "").removeprefix(str(path)).lstrip(":")
+            failure = CaseError(
+                exc.detail, path=str(path), line=int(line) if line.isdigit() else None
+            )
+    raise failure
 
 
 def _node_at(node: yaml.Node | None, loc: Sequence[int | str]) -> yaml.Node | None:
@@ -215,7 +220,12 @@ def _node_at(node: yaml.Node | None, loc: Sequence[int | str]) -> yaml.Node | No
         child: yaml.Node | None = None
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                # `?` stands for a key an error does not quote: the first unknown one.
+                if key_node.value == str(part) or (
+                    part == "?" and key_node.value not in contract_terms()
+                ):
                     child = value_node
                     break
         elif (
@@ -239,25 +249,43 @@ def _problem(error: Mapping[str, Any]) -> str:
     return message[:1].lower() + message[1:]
 
 
+_CASE_KEYS = frozenset(
+    name
+    for model in (_FileSpec, _CaseSpec, Expectation, Overrides)
+    for field, info in model.model_fields.items()
+    for name in (field, info.alias)
+    if name
+)
+"""The keys of a case file: names an error message may quote."""
+
+
 def _spec(data: Any, node: yaml.Node | None, path: Path) -> _FileSpec:
     if not isinstance(data, dict):
         raise CaseError("a case file is a mapping with `cases`", path=str(path), line=_line(node))
     try:
         return _FileSpec.model_validate(data)
     except PydanticValidationError as exc:
+        # Raised below, outside this block: pydantic's error quotes the input.
         first = exc.errors(include_url=False, include_input=False)[0]
         loc = tuple(first["loc"])
-        # Drop pydantic's union branch names (`str`, `dict[str,any]`) from the path.
-        shown = [str(part) for part in loc if not str(part).startswith(("str", "dict["))]
-        where = ".".join(shown)
+        # Drop pydantic's union branch names (`str`, `dict[str,any]`) from the path,
+        # and show a key that is not a term of case files or the contract as `?`:
+        # it may be a line of content at the wrong indentation (the line is given).
+        known = _CASE_KEYS | contract_terms()
+        where = ".".join(
+            str(part) if isinstance(part, int) or part in known else "?"
+            for part in loc
+            if not str(part).startswith(("str", "dict["))
+        )
         problem = _problem(first)
         if first["type"] == "extra_forbidden":
             problem = "unknown key"
-        raise CaseError(
+        failure = CaseError(
             f"`{where}`: {problem}" if where else problem,
             path=str(path),
             line=_line(_node_at(node, loc)),
-        ) from exc
+        )
+    raise failure
 
 
 class _Resolver:
@@ -279,22 +307,22 @@ class _Resolver:
             rest = {key: value for key, value in ref.items() if key != "extends"}
             return {**self.data(kind, base_ref, chain), **rest}
         if ref in chain:
-            raise ValueError(f"`{ref}` extends itself")
+            raise ValueError("extends itself")
         if ref in library:
             return self.data(kind, library[ref], (*chain, ref))
-        target = self.path.parent / ref
+        # Raised outside the except blocks: the errors caught quote the reference.
+        problem: str | None = None
         try:
-            text = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ValueError(f"`{ref}` is neither a named {kind} nor a file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read `{ref}` ({type(exc).__name__})") from exc
-        try:
-            data = parse_document(text, source=ref)
+            data = parse_document(read_text(self.path.parent / ref), source="")
         except InputError as exc:
-            raise ValueError(f"`{ref}`: {exc.detail}") from exc
+            if exc.detail == "no such file":
+                problem = f"names neither a {kind} of the file nor a file"
+            else:
+                problem = f"names a file that cannot be used: {exc.detail}"
+        if problem is not None:
+            raise ValueError(problem)
         if not isinstance(data, dict):
-            raise ValueError(f"`{ref}` is not a mapping of fields")  # noqa: TRY004 (reported as a case error)
+            raise ValueError("names a file that is not a mapping of fields")  # noqa: TRY004 (reported as a case error)
         return data
 
     def reader(self, ref: Reference) -> Principal:
@@ -323,6 +351,7 @@ def apply_overrides(
     if overrides is None:
         return policy, None
     vocabulary, settings = None, None
+    problem: str | None = None
     try:
         if overrides.vocabulary:
             data = {**policy.vocabulary.model_dump(), **overrides.vocabulary}
@@ -333,9 +362,9 @@ def apply_overrides(
     except PydanticValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise ValueError(
-            f"`with` `{where}`: {_problem(first)}" if where else _problem(first)
-        ) from exc
+        problem = f"`with` `{where}`: {_problem(first)}" if where else _problem(first)
+    if problem is not None:  # raised here, unchained: pydantic's error quotes the input
+        raise ValueError(problem)
     variant = policy.with_profile(vocabulary=vocabulary, settings=settings)
     if overrides.label_signature is None:
         return variant, None
@@ -382,7 +411,7 @@ def load_case_file(path: str | Path, *, policy: Policy | None = None) -> CaseFil
         name = _case_name(case)
         if name in seen:
             raise CaseError(
-                f"case name `{name}` is already used on line {seen[name]}",
+                f"case name {safe_term(name)} is already used on line {seen[name]}",
                 path=str(path),
                 line=line,
             )
@@ -391,7 +420,9 @@ def load_case_file(path: str | Path, *, policy: Policy | None = None) -> CaseFil
             apply_overrides(policy, case.overrides)
         except ValueError as exc:
             raise CaseError(
-                f"case `{name}`: {exc}", path=str(path), line=_line(_node_at(case_node, ("with",)))
+                f"case {safe_term(name)}: {exc}",
+                path=str(path),
+                line=_line(_node_at(case_node, ("with",))),
             ) from exc
         documents: dict[str, Any] = {}
         for kind in ("reader", "item"):
@@ -402,13 +433,13 @@ def load_case_file(path: str | Path, *, policy: Policy | None = None) -> CaseFil
                 where = f"`{exc.field}`" if exc.field else "the document"
                 field_node = _node_at(case_node, (kind, *exc.field.split(".")))
                 raise CaseError(
-                    f"case `{name}`: {kind} {where}: {exc.problem}",
+                    f"case {safe_term(name)}: {kind} {where}: {exc.problem}",
                     path=str(path),
                     line=_line(field_node) or line,
                 ) from exc
             except ValueError as exc:
                 raise CaseError(
-                    f"case `{name}`: {kind} {exc}",
+                    f"case {safe_term(name)}: {kind} {exc}",
                     path=str(path),
                     line=_line(_node_at(case_node, (kind,))) or line,
                 ) from exc
@@ -442,10 +473,10 @@ def _check_must_not_contain(
     if not expect.must_not_contain:
         return
     held = json.dumps(item.model_dump(mode="json"), ensure_ascii=False)
-    for text in expect.must_not_contain:
+    for index, text in enumerate(expect.must_not_contain):
         if text not in held:
             raise CaseError(
-                f"case `{name}`: `must_not_contain` `{text}` is nowhere in the item, "
+                f"case {safe_term(name)}: `must_not_contain.{index}` is nowhere in the item, "
                 "so the check could not fail",
                 path=str(path),
                 line=_line(_node_at(case_node, ("expect", "must_not_contain"))),
