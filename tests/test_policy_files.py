@@ -163,15 +163,17 @@ def test_a_missing_effect_is_refused(copied: Path) -> None:
 
 def test_each_policy_file_is_read_once(copied: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Checks, digest and casbin see one read of each file: no window for a swap."""
+    import dissemination.policy
+
     reads: list[str] = []
-    original = Path.read_bytes
+    original = dissemination.policy.read_text  # type: ignore[attr-defined]  # its import
 
-    def counting(self: Path) -> bytes:
-        if self.parent == copied:
-            reads.append(self.name)
-        return original(self)
+    def counting(path: Path) -> str:
+        if path.parent == copied:
+            reads.append(path.name)
+        return original(path)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(dissemination.policy, "read_text", counting)
     policy = load_policy(copied)
     assert sorted(reads) == ["model.conf", "policy.csv", "profile.yaml"]
     assert policy.digest == load_policy(DEFAULT_POLICY_DIR).digest

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import os
-import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -23,7 +21,16 @@ from pydantic import ValidationError as PydanticValidationError
 
 from dissemination.errors import DocumentError, InputError
 from dissemination.models import Item, Principal
-from dissemination.parsing import DocumentLoader, node_line, parse_document, parse_document_node
+from dissemination.parsing import (
+    MAX_DOCUMENT_BYTES,
+    DocumentLoader,
+    decode,
+    node_line,
+    open_regular,
+    parse_document,
+    parse_document_node,
+    read_text,
+)
 from dissemination.policy import Policy, default_policy
 
 __all__ = [
@@ -47,8 +54,6 @@ __all__ = [
 DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
 """Files in a directory of items or readers that are read; others are ignored."""
 
-MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
-"""The largest file (or JSON Lines line) read as one document."""
 
 STDIN = "-"
 """The path that means standard input (`iter_items` only)."""
@@ -195,66 +200,6 @@ def parse_principal(
     )
 
 
-def _open_regular(path: Path) -> IO[bytes]:
-    """Open a regular file for reading; refuse anything else without blocking on it."""
-    failure: InputError
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        failure = InputError("no such file", source=str(path))
-    except IsADirectoryError:
-        failure = InputError("is a directory, expected a file", source=str(path))
-    except OSError as exc:
-        failure = InputError(
-            f"cannot read ({exc.strerror or type(exc).__name__})", source=str(path)
-        )
-    except ValueError:  # a NUL in the name
-        failure = InputError("not a valid file name", source=repr(str(path)))
-    else:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISREG(mode):
-            return os.fdopen(descriptor, "rb")
-        os.close(descriptor)
-        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-        failure = InputError(f"is {kind}, expected a file", source=str(path))
-    raise failure
-
-
-def _decode(data: bytes, *, source: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    raise InputError("not UTF-8 text", source=source)
-
-
-def read_text(path: Path) -> str:
-    """Read a UTF-8 document file: a regular file only (a FIFO is refused, not waited on).
-
-    Args:
-        path: the file.
-
-    Returns:
-        Its text.
-
-    Raises:
-        InputError: missing, not a regular file, unreadable, too large or not UTF-8.
-    """
-    with _open_regular(path) as handle:
-        failure: InputError | None = None
-        try:
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)
-        except OSError as exc:
-            failure = InputError(
-                f"cannot read ({exc.strerror or type(exc).__name__})", source=str(path)
-            )
-    if failure is not None:
-        raise failure
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise InputError(f"larger than {MAX_DOCUMENT_BYTES} bytes", source=str(path))
-    return _decode(data, source=str(path))
-
-
 def load_item(path: str | Path, *, policy: Policy | None = None) -> Item:
     """Read one item from a JSON or YAML file.
 
@@ -326,7 +271,7 @@ def _json_line_item(
     source = f"{name}:{number}"
     if line is None:
         raise InputError(f"line longer than {MAX_DOCUMENT_BYTES} bytes", source=source)
-    text = _decode(line, source=source)
+    text = decode(line, source=source)
     if not text.strip():
         return None
     data = parse_document(text, source=source, yaml_ok=False)
@@ -368,7 +313,7 @@ def _stream_items(
         data = b"\n" * (number - 1) + line + rest
         if len(data) > MAX_DOCUMENT_BYTES:
             raise InputError(f"larger than {MAX_DOCUMENT_BYTES} bytes", source=name)
-        text = _decode(data, source=name)
+        text = decode(data, source=name)
         document, node = parse_document_node(text, source=name)
         yield _validate(
             Item,
@@ -437,7 +382,7 @@ def iter_items(
                 continue
             yield item
         return
-    with _open_regular(path) as handle:
+    with open_regular(path) as handle:
         yield from _stream_items(
             handle, name=str(path), suffix=path.suffix, policy=policy, on_error=on_error
         )

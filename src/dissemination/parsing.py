@@ -1,6 +1,7 @@
-"""JSON and YAML text to plain data, safely: the one parser of every document.
+"""Reading document files and parsing JSON and YAML, safely: the one reader of every document.
 
-Items, readers, case files and trail lines are read here. For any text the
+Items, readers, case files, profiles and trail lines are read here. Only a
+regular file is read (a FIFO or device is refused without blocking on it). For any text the
 result is plain data (dicts, lists, strings, numbers, booleans, None) or an
 `InputError` naming the source and, where known, the line; never another
 exception, never a hang, and never a fragment of the text in the message.
@@ -26,9 +27,12 @@ are None): PyYAML's and json's own messages quote the text they failed on.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import yaml
 
@@ -37,18 +41,25 @@ from dissemination.errors import InputError
 __all__ = [
     "MAX_DEPTH",
     "MAX_DIGITS",
+    "MAX_DOCUMENT_BYTES",
     "DocumentLoader",
+    "decode",
     "node_line",
+    "open_regular",
     "parse_document",
     "parse_document_node",
     "parse_json",
     "parse_yaml",
     "parse_yaml_node",
+    "read_text",
     "yaml_problem",
 ]
 
 MAX_DEPTH = 100
 """The deepest nesting of lists and mappings accepted (a contract document needs fewer than 10)."""
+
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""The largest file (or JSON Lines line) read as one document."""
 
 MAX_DIGITS = 1000
 """The most digits an integer may have (Python refuses to read more than 4,300)."""
@@ -361,6 +372,72 @@ def parse_json(text: str, *, source: str) -> Any:
     except (ValueError, RecursionError, OverflowError, MemoryError):
         problem = "a value JSON cannot represent here"
     raise InputError(f"not valid JSON ({problem})", source=source)
+
+
+def open_regular(path: Path) -> IO[bytes]:
+    """Open a regular file for reading; refuse anything else without blocking on it.
+
+    Raises:
+        InputError: missing, not a regular file (a FIFO, a device, a directory)
+            or unreadable.
+    """
+    failure: InputError
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        failure = InputError("no such file", source=str(path))
+    except IsADirectoryError:
+        failure = InputError("is a directory, expected a file", source=str(path))
+    except OSError as exc:
+        failure = InputError(
+            f"cannot read ({exc.strerror or type(exc).__name__})", source=str(path)
+        )
+    except ValueError:  # a NUL in the name
+        failure = InputError("not a valid file name", source=repr(str(path)))
+    else:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISREG(mode):
+            return os.fdopen(descriptor, "rb")
+        os.close(descriptor)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        failure = InputError(f"is {kind}, expected a file", source=str(path))
+    raise failure
+
+
+def decode(data: bytes, *, source: str) -> str:
+    """Decode UTF-8, or raise `InputError` (unchained: the error quotes the bytes)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    raise InputError("not UTF-8 text", source=source)
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 document file: a regular file only (a FIFO is refused, not waited on).
+
+    Args:
+        path: the file.
+
+    Returns:
+        Its text.
+
+    Raises:
+        InputError: missing, not a regular file, unreadable, too large or not UTF-8.
+    """
+    with open_regular(path) as handle:
+        failure: InputError | None = None
+        try:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+        except OSError as exc:
+            failure = InputError(
+                f"cannot read ({exc.strerror or type(exc).__name__})", source=str(path)
+            )
+    if failure is not None:
+        raise failure
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(f"larger than {MAX_DOCUMENT_BYTES} bytes", source=str(path))
+    return decode(data, source=str(path))
 
 
 def parse_document_node(

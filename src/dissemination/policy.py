@@ -36,7 +36,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,8 +49,9 @@ from dissemination.engine import (
     model_problems,
     parse_condition,
 )
-from dissemination.errors import PolicyError, safe_term
+from dissemination.errors import InputError, PolicyError
 from dissemination.facts import fact_names
+from dissemination.parsing import parse_yaml_node, read_text
 from dissemination.stix.profile import StixTables
 from dissemination.vocabulary import View, Vocabulary, vocabulary_problems
 
@@ -142,38 +142,15 @@ class _ProfileFile(BaseModel):
 
 
 def _read_text(path: Path) -> str:
+    # The document reader (regular files only: a FIFO is refused, not waited on),
+    # as bytes, so rows are read as casbin reads them. Raised unchained.
     try:
-        # As bytes: no newline translation, so rows are read as casbin reads them.
-        return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise PolicyError("policy file is missing", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(
-            f"policy file is unreadable ({type(exc).__name__})", path=str(path)
-        ) from exc
-
-
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML has it (the same documents, a fifth of the start-up time)."""
-
-
-class _StrictLoader(_SAFE_LOADER):  # type: ignore[misc]  # PyYAML's loaders are untyped
-    """The safe loader, refusing a mapping that repeats a key (the last value would win)."""
-
-
-def _unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {safe_term(key)}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+        return read_text(path)
+    except InputError as exc:
+        failure = exc
+    if failure.detail == "no such file":
+        raise PolicyError("policy file is missing", path=str(path))
+    raise PolicyError(f"policy file is unreadable ({failure.detail})", path=str(path))
 
 
 def _read_profile(path: Path) -> _ProfileFile:
@@ -231,20 +208,12 @@ def profile_problems(path: Path, text: str) -> tuple[_ProfileFile | None, list[R
     Returns:
         The profile (None when there is any problem) and the problems.
     """
-    try:
-        loader = _StrictLoader(text)
-        try:
-            root = loader.get_single_node()
-            data: Any = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or "syntax error"
-        if not str(problem).startswith("duplicate key"):
-            problem = "profile is not valid YAML"
-        return None, [RowProblem(line, str(problem))]
+    try:  # the document parser: no crash on any text, nothing quoted or chained
+        data, root = parse_yaml_node(text, source="")
+    except InputError as exc:
+        line = (exc.source or "").lstrip(":")
+        problem = exc.detail.replace("not valid YAML", "profile is not valid YAML")
+        return None, [RowProblem(int(line) if line.isdigit() else None, problem)]
     try:
         return _ProfileFile.model_validate(data), []
     except PydanticValidationError as exc:
@@ -258,10 +227,12 @@ def profile_problems(path: Path, text: str) -> tuple[_ProfileFile | None, list[R
                     for found in vocabulary_problems(raw)
                 )
                 continue
-            where = ".".join(str(part) for part in loc) or "profile"
             message = str(error["msg"]).removeprefix("Value error, ").lower()
+            shown = [str(part) for part in loc]
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
+                shown[-1:] = ["?"]  # not a term of any profile: may be content; the line says
+            where = ".".join(shown) or "profile"
             problems.append(RowProblem(_line_at(root, loc), f"`{where}`: {message}"))
         return None, problems
 
