@@ -45,7 +45,7 @@ from dissemination.vocabulary import View, Vocabulary
 if TYPE_CHECKING:
     from dissemination.compiled import CompiledPolicy, ItemPlan, ReaderPlan
 
-__all__ = ["Decision", "LabelCheck", "Reason", "Withheld", "decide"]
+__all__ = ["Decision", "LabelCheck", "Reason", "Withheld", "decide", "utc_day"]
 
 LabelCheck = Callable[[Item], bool]
 """A label-integrity check: True when the item's signed label verifies."""
@@ -207,6 +207,22 @@ def _marking_kinds_unknown(item: Item, policy: Policy) -> bool:
     return False
 
 
+def utc_day(now: dt.datetime) -> dt.date:
+    """The UTC calendar day of an instant: the day vetting expiry is judged on.
+
+    A clearance with `expires: D` is held until 00:00 UTC on D and not from
+    then on, however `now` is written (`2027-02-28T23:30:00-05:00` is
+    already 1 March in UTC).
+
+    Args:
+        now: an aware time.
+
+    Returns:
+        Its date in UTC.
+    """
+    return now.astimezone(dt.UTC).date()
+
+
 def decide(
     principal: Principal,
     item: Item,
@@ -278,7 +294,7 @@ def _decide(
     label_check: LabelCheck | None,
 ) -> Decision:
     compiled = policy.compiled
-    reader = compiled.reader(principal, now.date())
+    reader = compiled.reader(principal, utc_day(now))
     plan = compiled.item(item, principal, now)
     decisions = plan.decisions
     if decisions is None:  # time-dependent item, or signed labels required: never kept
@@ -493,7 +509,7 @@ def _reference(
 ) -> Decision:
     vocabulary = policy.vocabulary
 
-    rank = reader_rank(principal, vocabulary, now.date())
+    rank = reader_rank(principal, vocabulary, utc_day(now))
     base = frozenset(reader_facts(principal, item, rank=rank, vocabulary=vocabulary))
     judge = _Judge(policy=policy, principal=principal, item=item, now=now, rank=rank, base=base)
     portion_fails = [judge.fails(portion.marking) for portion in item.portions]

@@ -430,7 +430,11 @@ class Item(Model):
 
 
 class Vetting(Model):
-    """A reader's vetting clearance; it counts as none after `expires`."""
+    """A reader's vetting clearance; it counts as none from 00:00 UTC on `expires`.
+
+    `expires` is a date read in UTC: the clearance is held until the instant
+    `expires`T00:00:00Z and not from then on, whatever zone `now` is written in.
+    """
 
     level: str
     expires: dt.date | None = None
