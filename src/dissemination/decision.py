@@ -299,17 +299,34 @@ def _decide(
     decisions = plan.decisions
     if decisions is None:  # time-dependent item, or signed labels required: never kept
         return _fresh(compiled, reader, plan, principal, item, now, label_check)
-    decision = decisions.get(reader.serial)
+    serial = reader.serial
+    decision = decisions.get(serial)
     if decision is None:
         decision = _fresh(compiled, reader, plan, principal, item, now, label_check)
         if len(decisions) >= PAIRS_KEPT:
-            decisions.clear()
-        decisions[reader.serial] = decision
+            _make_room(decisions, serial)
+        decisions[serial] = decision
     return decision
 
 
 PAIRS_KEPT = 64
-"""The most decisions kept per item (one per reader and day); beyond, the item's are dropped."""
+"""The most decisions kept per item (one per reader and day)."""
+
+
+def _make_room(decisions: dict[int, Decision], serial: int) -> None:
+    """Drop one kept decision of a full item, so that the rest keep answering.
+
+    Mostly the newest: readers who take turns at an item (a screen each) then
+    keep PAIRS_KEPT of their decisions, where emptying the item made every one
+    of more than PAIRS_KEPT readers miss every time. One miss in eight drops
+    one at a place the serial picks instead, so decisions of readers who never
+    come back (another day, a reader object gone) do not stay for good. Which
+    one is dropped changes no decision, only which are kept.
+    """
+    if serial % 8:
+        decisions.popitem()
+    else:
+        del decisions[list(decisions)[serial // 8 % len(decisions)]]
 
 
 def _fresh(  # noqa: PLR0917 (private helper of decide)
