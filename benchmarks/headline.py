@@ -593,6 +593,21 @@ def hot_rows(sizes: dict[str, Any], row: Row) -> None:
         *median_us(hot, len(pairs), sizes["repeats"]),
         group="hot",
     )
+    # More readers than an item keeps decisions for: screens of 100 readers over the same items.
+    many = [parse_principal(data) for data in corpus.generate(0, 100, seed=6)[1]]
+    crowd = [(r, i) for r in many for i in items[: max(1, sizes["hot_pairs"] // len(many))]]
+
+    def crowded() -> None:
+        for reader, item in crowd:
+            decide(reader, item, now=NOW, policy=policy)
+
+    crowded()
+    row(
+        "g_decide_hot_100_readers",
+        "(g) decide again, 100 readers per item (kept decisions, if the cache holds them)",
+        *median_us(crowded, len(crowd), sizes["repeats"]),
+        group="hot",
+    )
     decisions = [(item, decide(reader, item, now=NOW, policy=policy)) for reader, item in pairs]
 
     def rendered() -> None:

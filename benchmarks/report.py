@@ -62,7 +62,8 @@ def table(results: dict[str, Any]) -> str:
     lines = [
         f"Full run of {results['when'][:16].replace('T', ' ')} UTC, CPython {results['python']},"
         f" {results['cores']} cores, load average {_load(results)} at the start."
-        f" The yardstick (x1) is the simple rule by hand: {_figure(results['yardstick_us'])} µs.",
+        f" CPU time of the benchmark process; each ratio is to the simple rule by hand"
+        f" timed right after the row ({_figure(results['yardstick_us'])} µs at the start).",
         "",
         "| row | µs/op | x simple rule by hand | notes |",
         "|---|---:|---:|---|",
@@ -96,6 +97,55 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+TARGETS = (
+    ("a_first_simple", 5.0, "first decision, unseen parsed item, simple rule: at most 5 µs"),
+    ("a_first_humber", 10.0, "first decision, unseen parsed item, Humber: at most 10 µs"),
+    ("b_service_request", 30.0, "service request, Humber: at most 30 µs"),
+    ("e_masking_1000_decide", 20_000.0, "masking n=1,000, first decision: at most 20 ms"),
+    ("e_masking_1000_render", 2_000.0, "masking n=1,000, render: at most 2 ms"),
+)
+"""Issue 14's targets in µs per operation (absolute: for orientation on a shared machine)."""
+
+
+def targets(results: dict[str, Any]) -> str:
+    """The issue 14 targets against this run's figures, as a markdown table."""
+    rows: dict[str, dict[str, Any]] = results["rows"]
+    lines = ["| target (issue 14) | this run | met |", "|---|---:|---|"]
+
+    def met(flag: bool) -> str:
+        return "yes" if flag else "no"
+
+    for key, limit, text in TARGETS:
+        us = rows.get(key, {}).get("us_per_op")
+        if us is not None:
+            lines.append(f"| {text} | {_figure(us)} µs | {met(us <= limit)} |")
+    first = rows.get("a_first_simple", {}).get("ratio_to_simple")
+    for peer in ("peer_vakt", "peer_regorus"):
+        values = rows.get(peer, {})
+        name = values.get("label", peer)
+        if first is not None and values.get("ratio_to_simple") is not None:
+            lines.append(
+                f"| first decision on the simple rule faster than {name}"
+                f" | x{_figure(first)} against x{_figure(values['ratio_to_simple'])}"
+                f" | {met(first < values['ratio_to_simple'])} |"
+            )
+    fresh = rows.get("a_new_fact_set", {}).get("us_per_op")
+    unseen = rows.get("a_first_corpus", {}).get("us_per_op")
+    if fresh is not None and unseen is not None:
+        lines.append(
+            "| a new set of facts costs at most 20 µs (fresh-policy first decision less"
+            f" the corpus first decision) | {_figure(fresh - unseen)} µs"
+            f" | {met(fresh - unseen <= 20)} |"
+        )
+    bulk = rows.get("c_filter_cold", {})
+    if bulk.get("total_s") is not None and results["headline_sizes"]["filter_lines"] >= 100_000:
+        lines.append(
+            f"| `filter` of {results['headline_sizes']['filter_lines']:,} distinct JSON Lines"
+            f" items, cold: at most 3 s | {bulk['total_s']:.1f} s | {met(bulk['total_s'] <= 3)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _load(results: dict[str, Any]) -> str:
     load = results.get("load_average_at_start")
     return "unknown" if not load else f"{load[0]:.1f}"
@@ -104,7 +154,7 @@ def _load(results: dict[str, Any]) -> str:
 def rendered_section(results_path: Path = RESULTS) -> str:
     """The section between the markers, as it should read."""
     results = json.loads(results_path.read_text(encoding="utf-8"))
-    return f"{BEGIN}\n{table(results)}{END}"
+    return f"{BEGIN}\n{table(results)}\n{targets(results)}{END}"
 
 
 def current_section(doc_path: Path = DOC) -> str:
