@@ -114,7 +114,13 @@ class FactBits:
 
     def names(self, bits: int) -> frozenset[str]:
         """The set of fact names that `bits` stands for."""
-        return frozenset(name for index, name in enumerate(self._names) if bits >> index & 1)
+        names = self._names
+        found = []
+        while bits:
+            low = bits & -bits
+            found.append(names[low.bit_length() - 1])
+            bits ^= low
+        return frozenset(found)
 
 
 def view_of(matching: Iterable[PolicyRow]) -> tuple[View, tuple[PolicyRow, ...]]:
@@ -175,7 +181,7 @@ class RowTable:
         facts: the fact bits to read conditions with.
     """
 
-    __slots__ = ("content", "view")
+    __slots__ = ("_decided", "content", "view")
 
     def __init__(
         self, view_rows: Sequence[PolicyRow], content_rows: Sequence[PolicyRow], facts: FactBits
@@ -185,6 +191,7 @@ class RowTable:
         self.content = tuple(
             (facts.of(row.needed), facts.of(row.forbidden), row) for row in content_rows
         )
+        self._decided: dict[int, tuple[View, tuple[PolicyRow, ...]]] = {}
 
     @staticmethod
     def _holding(rows: tuple[_Masked, ...], bits: int) -> tuple[PolicyRow, ...]:
@@ -194,13 +201,34 @@ class RowTable:
             if bits & needed == needed and not bits & forbidden
         )
 
+    def signature(self, bits: int) -> int:
+        """The view rows whose condition holds for these facts, as a mask (bit `i`: row `i`)."""
+        signature = 0
+        row_bit = 1
+        for needed, forbidden, _row in self.view:
+            if bits & needed == needed and not bits & forbidden:
+                signature |= row_bit
+            row_bit <<= 1
+        return signature
+
     def matching(self, bits: int) -> tuple[PolicyRow, ...]:
         """The view rows whose condition holds for these facts, in file order."""
         return self._holding(self.view, bits)
 
     def decide(self, bits: int) -> tuple[View, tuple[PolicyRow, ...]]:
-        """The view for these facts and the rows that fixed it (`view_of`)."""
-        return view_of(self._holding(self.view, bits))
+        """The view for these facts and the rows that fixed it (`view_of`).
+
+        Worked out once per signature (the set of rows that hold): many sets of
+        facts share one, and the answer depends on nothing else.
+        """
+        signature = self.signature(bits)
+        decided = self._decided.get(signature)
+        if decided is None:
+            rows = self.view
+            decided = self._decided[signature] = view_of(
+                rows[index][2] for index in range(len(rows)) if signature >> index & 1
+            )
+        return decided
 
     def content_matching(self, view: View, bits: int) -> tuple[PolicyRow, ...]:
         """The content rows about `view` whose condition holds for a portion's facts."""
@@ -359,6 +387,8 @@ class CompiledPolicy:
         """The rows as masks: the derived evaluator."""
         self.outcomes: dict[int, Any] = {}
         """Per set of facts (as bits): what `decide` keeps of the rows' answer."""
+        self.shared_outcomes: dict[tuple[int, ...], Any] = {}
+        """Per (view, lines of the binding rows): what every such set of facts shares."""
         self._caps: dict[tuple[int, int], bool] = {}
         self._items: dict[int, ItemPlan] = {}
         self._readers: dict[int, ReaderPlan] = {}

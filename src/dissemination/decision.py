@@ -39,7 +39,7 @@ from dissemination.facts import (
 )
 from dissemination.masking import TextMask, plan_masks
 from dissemination.models import Handling, Item, Marking, Principal, Sanitise
-from dissemination.policy import Policy, default_policy
+from dissemination.policy import Policy, PolicyRow, default_policy
 from dissemination.vocabulary import View, Vocabulary
 
 if TYPE_CHECKING:
@@ -405,30 +405,47 @@ class _Outcome:
 
     __slots__ = ("facts", "obligations", "reasons", "tail", "view")
 
-    def __init__(self, policy: Policy, facts: frozenset[str]) -> None:
+    def __init__(self, policy: Policy, facts: frozenset[str], bits: int) -> None:
         """Ask the policy's rows (the derived evaluator) for the view and its binding rows."""
-        view, binding = policy.decide_facts(facts)
-        self.view = view
+        view, binding = policy.decide_bits(bits)
+        key = (view, *(row.line for row in binding))  # a row is known by its line
+        shared: _Shared | None = policy.compiled.shared_outcomes.get(key)
+        if shared is None:
+            shared = policy.compiled.shared_outcomes[key] = _shared(policy, view, binding)
+        self.view: View = shared[0]
+        self.reasons: tuple[Reason, ...] = shared[1]
+        self.obligations: tuple[str, ...] = shared[2]
+        tail = shared[3]
         self.facts = facts
-        self.reasons = tuple(Reason(row.rule, policy.words(row.rule)) for row in binding)
-        obligations = tuple(dict.fromkeys(row.obligation for row in binding if row.obligation))
-        if view is View.NONE:
-            obligations = ()
-        elif view is View.POINTER:
-            obligations = obligations or (REFER_TO_OWNER,)
-        self.obligations = obligations
-        template = Decision("", "", view, obligations=obligations, reasons=self.reasons)
-        template = replace(template, policy=policy.digest, facts=facts)
-        self.tail = tuple(getattr(template, name) for name in _FIELDS[2:])
+        self.tail = (*tail[:_FACTS], facts, *tail[_FACTS + 1 :])
+
+
+_Shared = tuple[View, tuple[Reason, ...], tuple[str, ...], tuple[Any, ...]]
+
+
+def _shared(policy: Policy, view: View, binding: tuple[PolicyRow, ...]) -> _Shared:
+    """What every set of facts with this view and these binding rows shares (facts aside)."""
+    reasons = tuple(Reason(row.rule, policy.words(row.rule)) for row in binding)
+    obligations = tuple(dict.fromkeys(row.obligation for row in binding if row.obligation))
+    if view is View.NONE:
+        obligations = ()
+    elif view is View.POINTER:
+        obligations = obligations or (REFER_TO_OWNER,)
+    template = Decision(
+        "", "", view, obligations=obligations, reasons=reasons, policy=policy.digest
+    )
+    return view, reasons, obligations, tuple(getattr(template, name) for name in _FIELDS[2:])
 
 
 _FIELDS = tuple(field.name for field in fields(Decision))
 assert _FIELDS[:2] == ("item_id", "reader_id")  # noqa: S101 (the fast path builds decisions by position)
+_FACTS = _FIELDS.index("facts") - 2
+"""Where `facts` sits in an outcome's `tail`."""
 
 
 def _outcome(policy: Policy, bits: int) -> _Outcome:
     compiled = policy.compiled
-    outcome = compiled.outcomes[bits] = _Outcome(policy, compiled.facts.names(bits))
+    outcome = compiled.outcomes[bits] = _Outcome(policy, compiled.facts.names(bits), bits)
     return outcome
 
 

@@ -373,6 +373,17 @@ class CasbinEngine:
             self._shows[key] = cached
         return cached
 
+    def shows_uncached(self, view: View, facts: frozenset[str]) -> bool:
+        """`shows`, asking casbin every time (for verification).
+
+        Raises:
+            EngineFailure: casbin raised.
+        """
+        try:
+            return bool(self._enforcer.enforce(self._content, view.label, facts))
+        except Exception as exc:  # fail closed: whatever casbin raises
+            raise EngineFailure(type(exc).__name__) from exc
+
     def cached_fact_sets(self) -> Iterable[frozenset[str]]:
         """The fact sets decided so far (for tests and tooling)."""
         return tuple(self._views)

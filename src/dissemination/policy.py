@@ -150,7 +150,21 @@ def _read_text(path: Path) -> str:
         failure = exc
     if failure.detail == "no such file":
         raise PolicyError("policy file is missing", path=str(path))
+    if failure.detail == "not UTF-8 text":
+        line = _first_undecodable_line(path)
+        raise PolicyError("policy file is not UTF-8", path=str(path), line=line)
     raise PolicyError(f"policy file is unreadable ({failure.detail})", path=str(path))
+
+
+def _first_undecodable_line(path: Path) -> int | None:
+    """The line of the first byte that is not UTF-8 (read again: the file is refused anyway)."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.object[: exc.start].count(b"\n") + 1
+    except OSError:
+        return None
+    return None
 
 
 def _read_profile(path: Path) -> _ProfileFile:
@@ -494,9 +508,16 @@ class Policy:
         Raises:
             EngineFailure: the evaluator raised (`decide` fails closed on it).
         """
-        compiled = self.compiled
+        return self.decide_bits(self.compiled.facts.of(facts))
+
+    def decide_bits(self, bits: int) -> tuple[View, tuple[PolicyRow, ...]]:
+        """`decide_facts` of a set of facts given as this policy's fact bits.
+
+        Raises:
+            EngineFailure: the evaluator raised (`decide` fails closed on it).
+        """
         try:
-            return compiled.rows.decide(compiled.facts.of(facts))
+            return self.compiled.rows.decide(bits)
         except Exception as exc:  # fail closed: whatever the evaluator raises
             raise EngineFailure(type(exc).__name__) from exc
 

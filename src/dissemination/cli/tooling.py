@@ -20,8 +20,9 @@ from dissemination.models import Item, Principal
 from dissemination.policy import load_policy
 from dissemination.tooling.coverage import measure_coverage
 from dissemination.tooling.diff import PolicyDiff, diff_policies
-from dissemination.tooling.lint import lint_policy
+from dissemination.tooling.lint import Finding, lint_policy
 from dissemination.tooling.runner import format_failure, junit_xml, run_cases
+from dissemination.tooling.verify import verify_policy
 from dissemination.tooling.whocansee import corpus_changes, explain, what_can_see, who_can_see
 
 __all__ = ["diff", "explain_command", "lint", "test", "what_can_see_command", "who_can_see_command"]
@@ -114,9 +115,23 @@ def test(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def lint(policy_dir: Path, fmt: str) -> None:
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also ask casbin and the derived evaluator every point of the fact space "
+    "and report any point where they differ (exit 1).",
+)
+def lint(policy_dir: Path, fmt: str, verify: bool) -> None:
     """Lint a policy directory: one line per finding with file and line; exit 1 on errors."""
     findings = lint_policy(policy_dir)
+    summary = ""
+    if verify and not any(finding.severity == "error" for finding in findings):
+        verified = verify_policy(load_policy(policy_dir))
+        summary = verified.summary()
+        findings.extend(
+            Finding("verify", "error", str(policy_dir / "policy.csv"), None, found.describe())
+            for found in verified.disagreements
+        )
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -137,6 +152,8 @@ def lint(policy_dir: Path, fmt: str) -> None:
         for finding in findings:
             click.echo(str(finding))
         errors = sum(finding.severity == "error" for finding in findings)
+        if summary:
+            click.echo(summary)
         click.echo(f"{errors} errors, {len(findings) - errors} warnings")
     if any(finding.severity == "error" for finding in findings):
         raise SystemExit(EXIT_FINDINGS)
