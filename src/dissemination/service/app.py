@@ -39,6 +39,7 @@ from dissemination.service.protocol import (
     Envelope,
     RequestError,
     action_view,
+    check_parts,
     decision_context,
     document_problem,
     envelope_of,
@@ -254,10 +255,13 @@ class Service:
         """POST /access/v1/evaluations: a batch, defaults from the top level, in order."""
         data = await self.body(request)
         active = self.active()
+        check_parts(data)  # the defaults, even when no entry uses them
         entries = data.get("evaluations")
-        options = data.get("options")
+        options = data.get("options", {})
         semantic = "execute_all"
-        if isinstance(options, dict) and "evaluations_semantic" in options:
+        if not isinstance(options, dict):
+            raise RequestError(400, "bad_request", "`options` must be an object")
+        if "evaluations_semantic" in options:
             semantic = options["evaluations_semantic"]
             if semantic not in SEMANTICS:
                 raise RequestError(
@@ -451,7 +455,13 @@ class Service:
     async def openapi(self, request: Request, request_id: str) -> Response:
         """GET /openapi.json."""
         del request, request_id
-        return JSONResponse(openapi_document(registry=self.config.registry is not None))
+        active = self.state.slot.active
+        return JSONResponse(
+            openapi_document(
+                registry=self.config.registry is not None,
+                policy=active.policy if active is not None else None,
+            )
+        )
 
 
 def _json_line(line: bytes, number: int) -> dict[str, Any]:
@@ -532,6 +542,8 @@ def create_app(config: ServiceConfig) -> Starlette:
         sent = request.headers.get("x-request-id")
         request_id = sent if sent and _REQUEST_ID.match(sent) else str(uuid.uuid4())
         response = _error(RequestError(status, kind, kind.replace("_", " ")), request_id)
+        if isinstance(exc, HTTPException) and exc.headers:
+            response.headers.update(exc.headers)  # `Allow` on a 405 (RFC 9110)
         response.headers["X-Request-ID"] = request_id
         return response
 

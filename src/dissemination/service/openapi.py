@@ -1,4 +1,4 @@
-"""The OpenAPI 3.0 document the service serves at `/openapi.json`.
+"""The OpenAPI 3.1 document the service serves at `/openapi.json`.
 
 Written by hand, as data: it is the contract callers build against, and
 tests/service/test_openapi.py checks the application against it with
@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from dissemination import __version__
+from dissemination.policy import Policy, default_policy
+from dissemination.schema import json_schema
 
 __all__ = ["openapi_document"]
 
@@ -65,7 +67,16 @@ _SUBJECT = {
     "properties": {
         "type": {"type": "string"},
         "id": {"type": "string"},
-        "properties": _ANY_OBJECT,
+        "properties": {
+            "anyOf": [
+                {"$ref": "#/components/schemas/Principal"},
+                {
+                    "type": "object",
+                    "required": ["token"],
+                    "properties": {"token": {"type": "string"}},
+                },
+            ]
+        },
     },
 }
 
@@ -76,7 +87,7 @@ _RESOURCE = {
     "properties": {
         "type": {"type": "string"},
         "id": {"type": "string"},
-        "properties": _ANY_OBJECT,
+        "properties": {"$ref": "#/components/schemas/Item"},
     },
 }
 
@@ -144,11 +155,42 @@ def _post(
     return operation
 
 
-def openapi_document(*, registry: bool = False) -> dict[str, Any]:
+def _contract_schemas(policy: Policy) -> dict[str, Any]:
+    """The item and principal JSON Schemas (`dissemination schema`), as components.
+
+    Their `$defs` move up beside them and their references follow.
+    """
+    components: dict[str, Any] = {}
+
+    def relink(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: (
+                    value.replace("#/$defs/", "#/components/schemas/")
+                    if key == "$ref" and isinstance(value, str)
+                    else relink(value)
+                )
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [relink(value) for value in node]
+        return node
+
+    for name, document in (("Item", "item"), ("Principal", "principal")):
+        schema = dict(json_schema(document, policy=policy))
+        schema.pop("$schema", None)
+        for def_name, definition in schema.pop("$defs", {}).items():
+            components[def_name] = relink(definition)
+        components[name] = relink(schema)
+    return components
+
+
+def openapi_document(*, registry: bool = False, policy: Policy | None = None) -> dict[str, Any]:
     """The OpenAPI document of the service.
 
     Args:
         registry: whether the registry endpoints are served.
+        policy: the active profile (its vocabulary is in the item and principal schemas).
 
     Returns:
         The document (JSON-ready).
@@ -351,7 +393,7 @@ def openapi_document(*, registry: bool = False) -> dict[str, Any]:
     if registry:
         paths.update(_registry_paths())
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "dissemination decision service",
             "version": __version__,
@@ -363,6 +405,7 @@ def openapi_document(*, registry: bool = False) -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                **_contract_schemas(policy or default_policy()),
                 "Error": _ERROR,
                 "Policy": _POLICY,
                 "DecisionContext": _CONTEXT,
@@ -377,9 +420,9 @@ def openapi_document(*, registry: bool = False) -> dict[str, Any]:
                     "required": ["ready", "policy", "problem"],
                     "properties": {
                         "ready": {"type": "boolean"},
-                        "policy": {"nullable": True, **_POLICY},
-                        "source": {"type": "string", "nullable": True},
-                        "problem": {"type": "string", "nullable": True},
+                        "policy": {"anyOf": [_POLICY, {"type": "null"}]},
+                        "source": {"type": ["string", "null"]},
+                        "problem": {"type": ["string", "null"]},
                     },
                 },
             },

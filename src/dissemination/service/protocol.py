@@ -37,6 +37,7 @@ __all__ = [
     "Envelope",
     "RequestError",
     "action_view",
+    "check_parts",
     "decision_context",
     "document_problem",
     "envelope_of",
@@ -160,6 +161,41 @@ class Envelope:
         return f"{self.where}.{name}" if self.where else name
 
 
+def check_parts(body: Mapping[str, Any], *, where: str = "") -> None:
+    """Refuse a known part of the envelope that has the wrong shape (wherever it is).
+
+    `subject`, `resource`, `action` and `context` must be objects; their `type`,
+    `id`, `name` and `time` strings. Fields the specification does not name
+    are not looked at.
+
+    Raises:
+        RequestError: a part of the wrong shape.
+    """
+    prefix = f"{where}." if where else ""
+    for part, fields in (
+        ("subject", ("type", "id")),
+        ("resource", ("type", "id")),
+        ("action", ("name",)),
+        ("context", ("time",)),
+    ):
+        if part not in body:
+            continue
+        value = body[part]
+        if not isinstance(value, dict):
+            raise RequestError(400, "bad_request", f"`{prefix}{part}` must be an object")
+        for name in fields:
+            if name in value and not isinstance(value[name], str):
+                raise RequestError(400, "bad_request", f"`{prefix}{part}.{name}` must be a string")
+    for part in ("subject", "resource"):
+        if "properties" in body.get(part, {}) and not isinstance(body[part]["properties"], dict):
+            raise RequestError(400, "bad_request", f"`{prefix}{part}.properties` must be an object")
+    action = body.get("action")
+    if isinstance(action, dict) and action.get("name") not in ACTIONS:
+        raise RequestError(
+            400, "bad_request", f"`{prefix}action.name` must be one of {', '.join(ACTIONS)}"
+        )
+
+
 def envelope_of(data: Any, *, where: str = "", need_action: bool = True) -> Envelope:
     """Read an evaluation's subject, resource, action and context; ignore anything else.
 
@@ -178,6 +214,7 @@ def envelope_of(data: Any, *, where: str = "", need_action: bool = True) -> Enve
     """
     prefix = f"{where}." if where else ""
     body = _mapping(data, where or "body")
+    check_parts(body, where=where)
     subject = _mapping(body.get("subject"), f"{prefix}subject")
     resource = _mapping(body.get("resource"), f"{prefix}resource")
     context = _mapping(body.get("context"), f"{prefix}context", required=False)
