@@ -99,7 +99,8 @@ CONTENT = "Zanzibar-Operation-Nightjar"
     [
         ("subject", lambda d: d.update(vetting={"level": CONTENT}), "subject.properties.vetting"),
         ("subject", lambda d: d.update(employment=CONTENT), "subject.properties.employment"),
-        ("subject", lambda d: d.update(nickname=CONTENT), "subject.properties.nickname"),
+        # An unknown key may itself be content: named by its place only.
+        ("subject", lambda d: d.update(nickname=CONTENT), "subject.properties."),
         ("subject", lambda d: d.pop("organisation"), "subject.properties.organisation"),
         (
             "resource",

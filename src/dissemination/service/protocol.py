@@ -86,6 +86,23 @@ class RequestError(Exception):
         super().__init__(message)
 
 
+def _fixed_words(exc: DocumentError) -> str:
+    """Our own words for the kind of problem (the library's can name a short value)."""
+    cause = exc.__cause__
+    if isinstance(cause, PydanticValidationError):
+        errors = cause.errors(include_url=False, include_input=False)
+        return _PROBLEMS.get(str(errors[0]["type"]) if errors else "", "is not valid")
+    words = exc.problem.lower()
+    for start, kind in (
+        ("field required", "missing"),
+        ("unknown field", "extra_forbidden"),
+        ("extra inputs", "extra_forbidden"),
+    ):
+        if words.startswith(start):
+            return _PROBLEMS[kind]
+    return "is not valid"
+
+
 def document_problem(where: str, exc: InputError) -> RequestError:
     """The 400 for a principal or item document that breaks the contract.
 
@@ -100,12 +117,7 @@ def document_problem(where: str, exc: InputError) -> RequestError:
         The error to answer with.
     """
     if isinstance(exc, DocumentError):
-        cause = exc.__cause__
-        kind = ""
-        if isinstance(cause, PydanticValidationError):
-            errors = cause.errors(include_url=False, include_input=False)
-            kind = str(errors[0]["type"]) if errors else ""
-        problem = _PROBLEMS.get(kind, "is not valid")
+        problem = _fixed_words(exc)
         if not exc.field:
             return RequestError(400, "bad_request", f"`{where}` is not a {exc.document} document")
         return RequestError(400, "bad_request", f"`{where}.{exc.field}` {problem}")
