@@ -11,16 +11,15 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import assume, given, settings
 
-from dissemination import View, decide, default_policy, parse_item, parse_principal
+from dissemination import InputError, View, decide, default_policy, parse_item, parse_principal
 from dissemination.cli import main
 from dissemination.integrity import generate_key, sign_label, verify_label
 from dissemination.integrity.keys import TrustStore, key_id
 from dissemination.stix.export import export_bundle
 from dissemination.stix.filtering import filter_bundle
 from dissemination.stix.ingest import import_bundle
-from dissemination.stix.markings import NOBODY
 from tests.stix.support import CORPUS, DATA, all_seeing_reader, validation_errors
-from tests.strategies import NOW, item_data, item_doc, principal_data, reader_doc
+from tests.strategies import NOW, item_data, item_doc, principal_data, principals, reader_doc
 
 POLICY = default_policy()
 
@@ -35,25 +34,46 @@ def _reader(**changes: Any) -> Any:
 
 EVERYONE = [
     _reader(),
-    _reader(id=NOBODY.replace(":", "-"), vetting={"level": "eDV"}),
+    _reader(vetting={"level": "eDV"}, groups=["OP-KESTREL", "OP-HERON", "OP-WREN"]),
     _reader(organisation="Gotham National Bank", vetting={"level": "eDV"}),
     _reader(organisation="unattributed", vetting={"level": "eDV"}, nationality="USA"),
 ]
 
+CORPUS_OUTCOMES = {
+    # file: (exit code, items made, items shown to nobody)
+    "acs-extension-definition.json": (2, 0, 0),  # a JSON Schema, not a bundle
+    "acs-use-case-1.json": (0, 0, 0),  # a marking definition alone: mapped, no object
+    "indicator-for-c2-ip-address.json": (0, 1, 0),
+    "tlp2-amber.json": (0, 0, 0),
+    "tlp2-extension-definition.json": (2, 0, 0),  # a JSON Schema
+    "tlp2-marking-definitions.json": (2, 0, 0),  # a JSON Schema
+    "using-granular-markings.json": (0, 2, 0),  # the relationship is skipped
+    "using-marking-definitions.json": (0, 1, 0),
+    "using-tlp2.0-green.json": (2, 0, 0),  # no `type: bundle`, and an invalid timestamp
+}
+
+
+def test_every_corpus_file_has_an_expected_outcome() -> None:
+    assert sorted(CORPUS_OUTCOMES) == sorted(path.name for path in CORPUS)
+
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
-def test_every_corpus_file_imports_or_is_refused_in_one_line(path: Path) -> None:
+def test_every_corpus_file_imports_or_is_refused_in_one_line(path: Path, tmp_path: Path) -> None:
+    code, made, hidden = CORPUS_OUTCOMES[path.name]
     result = CliRunner().invoke(
-        main, ["import", "stix", str(path), "--now", "2026-11-27T10:00:00Z"]
+        main,
+        ["import", "stix", str(path), "--now", "2026-11-27T10:00:00Z", "--out", str(tmp_path)],
     )
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    if result.exit_code == 2:
-        errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-        assert len(errors) == 1
-        assert str(path) in errors[0]
-    else:
-        assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
+    if code == 2:
+        assert result.output.startswith("error: ")
+        assert len(result.output.strip().splitlines()) == 1
+        assert str(path) in result.output
+        return
+    assert len(list(tmp_path.glob("*.json"))) == made
+    assert result.output.count("shown to nobody") == hidden
 
 
 def test_marking_definitions_map_through_the_profile_tables() -> None:
@@ -89,38 +109,95 @@ def _indicator(**changes: Any) -> dict[str, Any]:
     return indicator
 
 
-@pytest.mark.parametrize(
-    "marking",
-    [
-        {"object_marking_refs": ["marking-definition--00000000-0000-4000-8000-000000000000"]},
-        {
-            "granular_markings": [
-                {
-                    "marking_ref": "marking-definition--00000000-0000-4000-8000-000000000000",
-                    "selectors": ["description"],
-                }
-            ]
-        },
-        {"object_marking_refs": ["marking-definition--20864905-06a0-47be-a04c-2164af17d635"]},
-    ],
-    ids=["dangling-object-marking", "dangling-granular-marking", "unmappable-acs"],
-)
-def test_an_unmappable_or_dangling_marking_gives_none_for_everyone(marking: dict[str, Any]) -> None:
+DANGLING = "marking-definition--00000000-0000-4000-8000-000000000000"
+UNMAPPABLE: dict[str, dict[str, Any]] = {
+    "dangling-object-marking": {"object_marking_refs": [DANGLING]},
+    "dangling-granular-marking": {
+        "granular_markings": [{"marking_ref": DANGLING, "selectors": ["description"]}]
+    },
+    "unmappable-acs": {
+        "object_marking_refs": ["marking-definition--20864905-06a0-47be-a04c-2164af17d635"]
+    },
+}
+
+
+def _unmappable(name: str) -> Any:
     bundle = _load("acs-use-case-1.json")
     acs = bundle["objects"][0]["extensions"][
         "extension-definition--3a65884d-005a-4290-8335-cb2d778a83ce"
     ]
     acs["control_set"]["sensitivity"] = "PII"  # an ACS control the profile cannot map
-    bundle["objects"].append(_indicator(**marking))
-    result = import_bundle(bundle, policy=POLICY, now=NOW)
+    bundle["objects"].append(_indicator(**UNMAPPABLE[name]))
+    return bundle
+
+
+@pytest.mark.parametrize("name", list(UNMAPPABLE))
+def test_an_unmappable_or_dangling_marking_gives_none_for_everyone(name: str) -> None:
+    result = import_bundle(_unmappable(name), policy=POLICY, now=NOW)
     (entry,) = result.items
     assert entry.problems
-    assert "shown to nobody" in "\n".join(result.summary())
+    summary = "\n".join(result.summary())
+    assert "shown to nobody" in summary
+    assert "10.0.0.0" not in summary
+    assert "C2 channel" not in summary
     for reader in EVERYONE:
         assert decide(reader, entry.item, now=NOW).view is View.NONE
-    text = "\n".join(result.summary())
-    assert "10.0.0.0" not in text
-    assert "C2 channel" not in text
+
+
+def test_a_selector_that_reaches_nothing_refuses_the_bundle_in_one_line() -> None:
+    bundle = _load("using-granular-markings.json")
+    bundle["objects"][1]["granular_markings"][0]["selectors"] = ["x_not_here"]
+    with pytest.raises(InputError) as caught:
+        import_bundle(bundle, policy=POLICY, now=NOW)
+    assert str(caught.value) == (
+        "<bundle>: bundle `objects.1` (indicator) is not valid STIX 2.1 (InvalidSelectorError)"
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(reader=principals())
+def test_unmappable_items_are_none_for_generated_readers(reader: Any) -> None:
+    for name in UNMAPPABLE:
+        (entry,) = import_bundle(_unmappable(name), policy=POLICY, now=NOW).items
+        assert decide(reader, entry.item, now=NOW).view is View.NONE
+        assert (
+            filter_bundle(_unmappable(name), reader, policy=POLICY, now=NOW).get("objects", [])
+            == []
+        )
+
+
+def test_tlp_red_goes_to_the_named_recipients_and_amber_to_the_receiver(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "import",
+            "stix",
+            str(DATA / "using-granular-markings.json"),
+            "--recipient",
+            "bf-analyst-0007",
+            "--receiver",
+            "border-force",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    actor = json.loads(
+        (tmp_path / "threat-actor--8b6297fe-cae7-47c6-9256-5584b417849c.json").read_text()
+    )
+    assert actor["handling"] == [{"kind": "recipients_only", "principals": ["bf-analyst-0007"]}]
+    indicator = json.loads(
+        (tmp_path / "indicator--1ed8caa7-a708-4706-b651-f1186ede6ca1.json").read_text()
+    )
+    marked = {p["id"]: p.get("marking") for p in indicator["portions"]}
+    assert marked["indicator_types.1"] == {
+        "handling": [
+            {"kind": "releasable_to", "organisations": ["Gotham National Bank", "border-force"]}
+        ]
+    }
+    assert marked["description"] == {
+        "handling": [{"kind": "recipients_only", "principals": ["bf-analyst-0007"]}]
+    }
 
 
 def test_granular_markings_withhold_exactly_the_selected_properties() -> None:

@@ -247,7 +247,7 @@ class _Builder:
         refs.append(self.tlp(level))
         return refs
 
-    def subject(self, index: int, subject: dict[str, Any], refs: list[str]) -> str:
+    def subject(self, subject: dict[str, Any], refs: list[str]) -> str:
         detail: dict[str, Any] = {"type": subject["type"]}
         if "id" in subject:
             detail["id"] = subject["id"]
@@ -288,7 +288,6 @@ class _Builder:
                 "object_marking_refs": refs,
                 "extensions": {PARTS_EXTENSION: {"extension_type": "new-sco"}},
             }
-        del index
         return self.add(obj)
 
 
@@ -367,9 +366,9 @@ def export_bundle(item: Item, decision: Decision, *, policy: Policy) -> dict[str
             },
         )
         content.append(builder.add(note))
-    for index, subject in enumerate(rendered.get("subjects", ())):
+    for subject in rendered.get("subjects", ()):
         refs = builder.part_markings(subject, item_refs, level)
-        content.append(builder.subject(index, subject, refs))
+        content.append(builder.subject(subject, refs))
     report = {
         "type": "report",
         "spec_version": "2.1",

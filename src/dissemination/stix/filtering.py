@@ -48,7 +48,7 @@ def _rebuild(obj: dict[str, Any], kept: dict[tuple[str | int, ...], Any]) -> dic
         for key, value in obj.items()
         if (key in STRUCTURAL or key.endswith(("_ref", "_refs"))) and key != "granular_markings"
     }
-    mapping = _index_map(obj, kept)
+    mapping = _index_map(kept)
     for path, value in kept.items():
         new = mapping[path]
         node: Any = result
@@ -68,7 +68,7 @@ def _rebuild(obj: dict[str, Any], kept: dict[tuple[str | int, ...], Any]) -> dic
 
 
 def _index_map(
-    obj: dict[str, Any], kept: dict[tuple[str | int, ...], Any]
+    kept: dict[tuple[str | int, ...], Any],
 ) -> dict[tuple[str | int, ...], tuple[str | int, ...]]:
     """Old path prefix -> new path prefix, for every prefix of a kept leaf."""
     mapping: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
@@ -84,7 +84,6 @@ def _index_map(
             else:
                 new.append(part)
             mapping[path[: depth + 1]] = tuple(new)
-    del obj
     return mapping
 
 
@@ -166,7 +165,7 @@ def _filter_object(
         elif texts[portion_id] == originals[portion_id]:
             shown[path] = value  # a number or flag shown whole; a masked one is left out
     rebuilt = _rebuild(obj, shown)
-    granular = _granular(obj, _index_map(obj, shown))
+    granular = _granular(obj, _index_map(shown))
     if granular:
         rebuilt["granular_markings"] = granular
     return rebuilt if _stix_accepts(rebuilt) else None

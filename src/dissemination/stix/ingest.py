@@ -32,6 +32,7 @@ from dissemination.policy import Policy
 from dissemination.stix.constants import PARTS_EXTENSION, SUBJECT_TYPE, TLP_LEVELS, tlp_rank
 from dissemination.stix.export import stix_tables
 from dissemination.stix.markings import NOBODY, MarkingReader, Meaning
+from dissemination.stix.shapes import PortionShape, SubjectShape, shaped
 
 __all__ = [
     "ImportResult",
@@ -130,7 +131,15 @@ def parse_bundle(data: Any, *, source: str) -> list[dict[str, Any]]:
     objects = data.get("objects", [])
     if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
         raise InputError("bundle `objects` is not a list of objects", source=source)
+    if not isinstance(data.get("id"), str) or not data["id"].startswith("bundle--"):
+        raise InputError("bundle `id` is missing or not a bundle id", source=source)
     for index, obj in enumerate(objects):
+        kind, object_id = obj.get("type"), obj.get("id")
+        # python-stix2 makes up a missing id or timestamp; an object must bring its own.
+        if not isinstance(kind, str) or not isinstance(object_id, str):
+            raise InputError(f"bundle `objects.{index}` has no `type` or `id`", source=source)
+        if not object_id.startswith(f"{kind}--"):
+            raise InputError(f"bundle `objects.{index}.id` does not name its type", source=source)
         try:
             stix2.parse(obj, allow_custom=True, version="2.1")
         except (STIXError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -369,13 +378,18 @@ def _finish(
         item = parse_item(data, source=source, policy=context.policy)
     except DocumentError as exc:
         problems = [*problems, f"the item does not validate (`{exc.field}`)"]
-        data = {**data, "handling": [_nobody()], "grading": None, "subjects": []}
-        data["portions"] = [
-            {"id": p["id"], "category": p["category"], "text": "withheld"} for p in data["portions"]
-        ] or [{"id": "p", "category": "narrative", "text": "withheld"}]
-        data["title"] = "withheld"
-        data = {key: value for key, value in data.items() if value is not None}
-        item = parse_item(data, source=source, policy=context.policy)
+        # Keep only what names the item; its content and label are withheld from everyone.
+        withheld = {
+            "id": data["id"],
+            "title": "withheld",
+            "created": data["created"],
+            "classification": list(context.policy.vocabulary.classifications)[-1],
+            "originator": data["originator"],
+            "owner": data["owner"],
+            "handling": [_nobody()],
+            "portions": [{"id": "p1", "category": "narrative", "text": "withheld"}],
+        }
+        item = parse_item(withheld, source=source, policy=context.policy)
     return Imported(source, item, tuple(mapped), tuple(problems), paths)
 
 
@@ -388,9 +402,7 @@ def _ours(report: dict[str, Any], label: dict[str, Any], context: _Context) -> I
     mapped = ["dissemination label"]
     problems: list[str] = []
     item_level = _hint(context, label)
-    extra = _other_markings(
-        report, context, label=True, level=item_level, mapped=mapped, problems=problems
-    )
+    extra = _other_markings(report, context, level=item_level, mapped=mapped, problems=problems)
     originator = label.get("originator") or {
         "organisation": label["owner"]["organisation"],
         "unit": label["owner"]["unit"],
@@ -405,7 +417,7 @@ def _ours(report: dict[str, Any], label: dict[str, Any], context: _Context) -> I
         if part is None:
             continue
         kind, data = part
-        if marking:
+        if marking is not None:
             data["marking"] = marking
         (portions if kind == "portion" else subjects).append(data)
     if not portions:
@@ -445,7 +457,6 @@ def _other_markings(
     obj: dict[str, Any],
     context: _Context,
     *,
-    label: bool,
     level: int,
     mapped: list[str],
     problems: list[str],
@@ -466,8 +477,28 @@ def _other_markings(
             extra.extend(rule.model_dump(mode="json") for rule in meaning.handling)
     if obj.get("granular_markings"):
         problems.append("granular markings on an object of one of our exports")
-    del label
     return extra
+
+
+def _part_marking(
+    obj: dict[str, Any],
+    context: _Context,
+    item_level: int,
+    mapped: list[str],
+    problems: list[str],
+) -> dict[str, Any] | None:
+    """A part's own marking (ours), plus any marking a partner added above our hint."""
+    marking: dict[str, Any] | None = None
+    for ref in obj.get("object_marking_refs", []) or []:
+        meaning = context.markings.meaning(ref, originator="")
+        if meaning.marking is not None:
+            marking = dict(meaning.marking)
+    level = max(item_level, _marking_hint(context, marking))
+    extra = _other_markings(obj, context, level=level, mapped=mapped, problems=problems)
+    if extra:
+        marking = marking or {}
+        marking["handling"] = [*marking.get("handling", []), *extra]
+    return marking
 
 
 def _part(
@@ -477,33 +508,33 @@ def _part(
     mapped: list[str],
     problems: list[str],
 ) -> tuple[tuple[str, dict[str, Any]] | None, dict[str, Any] | None]:
-    extension = (obj.get("extensions") or {}).get(PARTS_EXTENSION) or {}
-    marking: dict[str, Any] | None = None
-    for ref in obj.get("object_marking_refs", []) or []:
-        meaning = context.markings.meaning(ref, originator="")
-        if meaning.marking is not None:
-            marking = dict(meaning.marking)
-    level = max(item_level, _marking_hint(context, marking))
-    extra = _other_markings(
-        obj, context, label=False, level=level, mapped=mapped, problems=problems
-    )
-    if extra:
-        marking = marking or {}
-        marking["handling"] = [*marking.get("handling", []), *extra]
-    if "portion" in extension and obj.get("type") == "note":
-        detail = extension["portion"]
-        return ("portion", {**detail, "text": obj.get("content", "")}), marking
-    if obj.get("type") == SUBJECT_TYPE:
-        return ("subject", dict(obj.get("subject") or {})), marking
-    if "subject" in extension:
-        detail = dict(extension["subject"])
-        if obj.get("type") == "email-addr":
-            detail["value"] = obj.get("value")
-        elif detail.get("type") == "person":
-            detail["name"] = obj.get("name")
-        else:
-            detail["value"] = obj.get("name")
-        return ("subject", detail), marking
+    extensions = obj.get("extensions")
+    extension = extensions.get(PARTS_EXTENSION) if isinstance(extensions, dict) else None
+    if not isinstance(extension, dict):
+        extension = {}
+    marking = _part_marking(obj, context, item_level, mapped, problems)
+    detail: dict[str, Any] | None = None
+    if obj.get("type") == "note" and "portion" in extension:
+        detail = shaped(PortionShape, extension["portion"])
+        if detail is not None:
+            return ("portion", {**detail, "text": obj.get("content", "")}), marking
+    elif obj.get("type") == SUBJECT_TYPE:
+        detail = shaped(SubjectShape, obj.get("subject"))
+        if detail is not None:
+            return ("subject", detail), marking
+    elif "subject" in extension:
+        detail = shaped(SubjectShape, extension["subject"])
+        if detail is not None:
+            if obj.get("type") == "email-addr":
+                detail["value"] = obj.get("value")
+            elif detail.get("type") == "person":
+                detail["name"] = obj.get("name")
+            else:
+                detail["value"] = obj.get("name")
+            return ("subject", detail), marking
+    else:
+        return None, None  # the owner, or an object that is not a part of ours
+    problems.append(f"a part of ours ({_safe(str(obj.get('type')))}) is malformed")
     return None, None
 
 

@@ -26,6 +26,7 @@ from dissemination.stix.constants import (
     TlpLevel,
 )
 from dissemination.stix.profile import StixProfile, fill_placeholders
+from dissemination.stix.shapes import LabelShape, MarkingShape, shaped
 
 __all__ = ["NOBODY", "MarkingReader", "Meaning"]
 
@@ -223,10 +224,16 @@ class MarkingReader:
 def _ours(content: Any) -> Meaning:
     if not isinstance(content, dict):
         return Meaning("dissemination label", problem="our label extension is not an object")
-    if isinstance(content.get("label"), dict):
-        return Meaning("dissemination label", label=content["label"])
-    if isinstance(content.get("marking"), dict):
-        return Meaning("dissemination marking", marking=content["marking"])
+    if "label" in content:
+        label = shaped(LabelShape, content["label"])
+        if label is None:
+            return Meaning("dissemination label", problem="our label is malformed")
+        return Meaning("dissemination label", label=label)
+    if "marking" in content:
+        marking = shaped(MarkingShape, content["marking"])
+        if marking is None:
+            return Meaning("dissemination marking", problem="our part marking is malformed")
+        return Meaning("dissemination marking", marking=marking)
     return Meaning("dissemination label", problem="our label extension holds no label")
 
 
