@@ -260,6 +260,37 @@ def first_humber(sizes: dict[str, Any], row: Row) -> None:
         group="headline",
     )
 
+    # The same content parsed again (a service asked for an item it decided before): a new
+    # object equal to one already decided, by the same reader. Shared work shows here.
+    runs = []
+    kept: list[Any] = []
+    for repeat in range(sizes["repeats"]):
+        tags = [f"{repeat}-{n}" for n in range(ops)]
+        seen = [
+            (readers[n % len(readers)], parse_item(_renamed_item(item_data[n % 7], tag)))
+            for n, tag in enumerate(tags)
+        ]
+        for reader, item in seen:
+            decide(reader, item, now=NOW, policy=policy)
+        again = [
+            (reader, parse_item(_renamed_item(item_data[n % 7], tag)))
+            for n, ((reader, _), tag) in enumerate(zip(seen, tags, strict=True))
+        ]
+
+        kept.append(seen)  # the first objects still exist while the equal ones are decided
+
+        def run_again(again: list[tuple[Principal, Item]] = again) -> None:
+            for reader, item in again:
+                decide(reader, item, now=NOW, policy=policy)
+
+        runs.append(run_again)
+    row(
+        "a_equal_humber",
+        "(a) decision on an equal item parsed again (same content, new object)",
+        *each_us(runs, ops),
+        group="headline",
+    )
+
     corpus_items, corpus_readers = corpus.generate(ops, 50)
     readers = [parse_principal(data) for data in corpus_readers]
     runs = []
