@@ -150,7 +150,10 @@ def register(
     for item in items:
         normalise_subjects(item)  # every identifier checked before anything is written
     with _open(url, key_file, claim_days) as opened:
-        results = [(item.id, opened.register(item, now=now, actor=actor)) for item in items]
+        registered = opened.register_many(items, now=now, actor=actor)
+    results = [
+        (item.id, registrations) for item, registrations in zip(items, registered, strict=True)
+    ]
     data = [
         {"item": item_id, "subjects": [r.to_json() for r in registrations]}
         for item_id, registrations in results
@@ -180,6 +183,19 @@ def register(
     type=click.Path(path_type=Path),
     help="The reader (principal) file.",
 )
+@click.option(
+    "--after",
+    default=None,
+    metavar="ITEM",
+    help="Start after this item id (the `next` of the previous page).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=1000),
+    default=100,
+    show_default=True,
+    help="The most linked items to list.",
+)
 @_registry_options
 @policy_option
 @now_option
@@ -191,6 +207,8 @@ def lookup(
     country: str | None,
     born: str | None,
     reader_path: Path,
+    after: str | None,
+    limit: int,
     url: str | None,
     key_file: Path | None,
     claim_days: int,
@@ -200,8 +218,10 @@ def lookup(
 ) -> None:
     """Who owns intelligence on TYPE VALUE, as far as READER may know.
 
-    With `--audit`, each item the answer shows is recorded in the disclosure
-    trail before anything is printed; if the trail cannot be written, nothing is.
+    Lists at most `--limit` linked items; a full page ends with the `--after`
+    to give for the next one. With `--audit`, each item the answer shows is
+    recorded in the disclosure trail before anything is printed; if the trail
+    cannot be written, nothing is.
     """
     now = parse_now(now_text)
     policy = resolve_policy(policy_dir)
@@ -210,7 +230,9 @@ def lookup(
     trail = audit_trail()
     record = trail.record if trail is not None else None
     with _open(url, key_file, claim_days) as opened:
-        answer = opened.lookup(identifier, reader, now=now, policy=policy, record=record)
+        answer = opened.lookup(
+            identifier, reader, now=now, policy=policy, record=record, after=after, limit=limit
+        )
     data = answer.to_json()
     lines = [f"{identifier.type} {identifier.canonical}: owner {_owner_text(data['owner'])}"]
     if data["owner"] is not None:
@@ -222,6 +244,8 @@ def lookup(
         lines.append(line)
     if not data["items"]:
         lines.append("  nothing you may know of")
+    if "next" in data:
+        lines.append(f"  more: --after {data['next']}")
     _emit(fmt, data, lines)
 
 

@@ -50,10 +50,13 @@ __all__ = [
     "LinkedItem",
     "LookupAnswer",
     "Registration",
+    "Shown",
     "StoredLink",
     "answer",
+    "assemble",
     "contributes",
     "disclosed",
+    "judge",
 ]
 
 
@@ -198,12 +201,15 @@ class LookupAnswer:
     Attributes:
         identifier: the identifier asked about, normalised.
         claim: the subject's owner, when the reader may know it.
-        items: the linked items the reader may know of, sorted by id.
+        items: the linked items the reader may know of, sorted by id (one page).
+        next: when the page is full and more linked items may follow, the
+            item id to ask `after` for the next page (None otherwise).
     """
 
     identifier: NormalisedIdentifier
     claim: Claim | None
     items: tuple[LinkedItem, ...]
+    next: str | None = None
 
     @property
     def found(self) -> bool:
@@ -214,10 +220,11 @@ class LookupAnswer:
         """The answer as JSON-ready data; identical for every subject the reader may not know of.
 
         Returns:
-            `type`, `identifier`, `owner`, `since`, `expires`, `items`.
+            `type`, `identifier`, `owner`, `since`, `expires`, `items`, and
+            `next` when another page follows.
         """
         claim = self.claim
-        return {
+        data: dict[str, Any] = {
             "type": self.identifier.type,
             "identifier": self.identifier.canonical,
             "owner": _owner(claim.owner) if claim else None,
@@ -225,6 +232,9 @@ class LookupAnswer:
             "expires": _time(claim.expires) if claim else None,
             "items": [item.to_json() for item in self.items],
         }
+        if self.next is not None:
+            data["next"] = self.next
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +392,71 @@ def _linked_item(link: StoredLink, label: Item, decision: Decision) -> LinkedIte
     )
 
 
+Shown = tuple[LinkedItem, Item, Decision]
+"""What one contributing item gives a lookup: the linked item, its label, the decision."""
+
+
+def judge(link: StoredLink, reader: Principal, *, now: dt.datetime, policy: Policy) -> Shown | None:
+    """Decide one stored link for the reader: what it shows, or None when it contributes nothing.
+
+    Every link a lookup reads (and every decoy, see `lookup`) goes through this one path.
+
+    Args:
+        link: the stored link.
+        reader: who asks.
+        now: the time of the lookup, with a zone.
+        policy: the profile to decide by.
+
+    Returns:
+        The linked item, the label and the decision, or None.
+    """
+    label = link.label
+    if label is None:
+        return None
+    decision = decide(
+        reader, label, now=now, policy=policy, label_check=_verified(link.label_verified)
+    )
+    if not contributes(decision, label, link.positions):
+        return None
+    return _linked_item(link, label, decision), label, decision
+
+
+def assemble(
+    identifier: NormalisedIdentifier,
+    claim: Claim | None,
+    shown: Iterable[Shown],
+    *,
+    now: dt.datetime,
+    claim_shown: bool,
+    record: Callable[[Item, Decision], object] | None = None,
+    after: str | None = None,
+) -> LookupAnswer:
+    """The answer from the judged links: record what it shows, then return it.
+
+    Args:
+        identifier: the subject asked about.
+        claim: the subject's claim, if any (lapsed or not).
+        shown: the contributing links of this page.
+        now: the time of the lookup, with a zone.
+        claim_shown: whether the item the claim rests on contributes.
+        record: called, before the answer is returned, with the stored label
+            and `disclosed(decision)` of each item the answer shows, in item
+            id order; never for an item that contributes nothing. If it
+            raises, no answer.
+        after: where the next page starts (the last item id shown), when
+            the page is full and more links follow.
+
+    Returns:
+        The answer.
+    """
+    ordered = sorted(shown, key=lambda entry: entry[0].item_id)
+    if record is not None:
+        for _, label, decision in ordered:
+            record(label, disclosed(decision))
+    shown_claim = claim if claim is not None and claim_shown and claim.live(now) else None
+    return LookupAnswer(identifier, shown_claim, tuple(linked for linked, _, _ in ordered), after)
+
+
 def answer(
     identifier: NormalisedIdentifier,
     claim: Claim | None,
@@ -392,7 +467,7 @@ def answer(
     policy: Policy,
     record: Callable[[Item, Decision], object] | None = None,
 ) -> LookupAnswer:
-    """Build the lookup answer for one reader: each linked item through `decide`.
+    """Build the whole (unpaged) lookup answer for one reader: each linked item through `judge`.
 
     Args:
         identifier: the subject asked about.
@@ -401,31 +476,18 @@ def answer(
         reader: who asks.
         now: the time of the lookup, with a zone.
         policy: the profile to decide by.
-        record: called, before the answer is returned, with the stored label
-            and `disclosed(decision)` of each item the answer shows, in item
-            id order (the disclosure trail's `DisclosureTrail.record`); never
-            for an item that contributes nothing. If it raises, no answer.
+        record: see `assemble`.
 
     Returns:
         The answer; the same for an unknown subject and for one whose items are
         all at `none` for this reader.
     """
-    shown: list[tuple[LinkedItem, Item, Decision]] = []
-    for link in links:
-        label = link.label
-        if label is None:
-            continue
-        decision = decide(
-            reader, label, now=now, policy=policy, label_check=_verified(link.label_verified)
-        )
-        if contributes(decision, label, link.positions):
-            shown.append((_linked_item(link, label, decision), label, decision))
-    shown.sort(key=lambda entry: entry[0].item_id)
-    if record is not None:
-        for _, label, decision in shown:
-            record(label, disclosed(decision))
-    visible = [linked for linked, _, _ in shown]
-    shown_claim = None
-    if claim is not None and claim.live(now) and any(i.item_id == claim.item_id for i in visible):
-        shown_claim = claim
-    return LookupAnswer(identifier, shown_claim, tuple(visible))
+    shown = [
+        judged
+        for link in links
+        if (judged := judge(link, reader, now=now, policy=policy)) is not None
+    ]
+    claim_shown = claim is not None and any(
+        linked.item_id == claim.item_id for linked, _, _ in shown
+    )
+    return assemble(identifier, claim, shown, now=now, claim_shown=claim_shown, record=record)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -210,6 +210,42 @@ class Registry:
             period=self.claim_period,
         )
 
+    def register_many(
+        self,
+        items: Sequence[Item],
+        *,
+        now: dt.datetime,
+        actor: str = _INGEST,
+        label_verified: bool = False,
+    ) -> tuple[tuple[Registration, ...], ...]:
+        """Register many items in one transaction, with bulk statements (see `register`).
+
+        The outcome is the one `register` gives item by item, in order; every
+        identifier is checked first, and nothing is written if anything fails.
+
+        Args:
+            items: the items, in order.
+            now: the time of registration, with a zone.
+            actor: who registers (recorded in the history).
+            label_verified: whether the items' label signatures were verified.
+
+        Returns:
+            Per item, one registration per subject, in item order.
+
+        Raises:
+            IdentifierError: a subject identifier cannot be right; names the subject.
+            RegistryError: a database error (nothing is written).
+            RegistryKeyError: the registry was re-keyed with keys this process lacks.
+        """
+        return ingest.register_many(
+            self._store,
+            items,
+            now=now,
+            actor=actor,
+            label_verified=label_verified,
+            period=self.claim_period,
+        )
+
     def lookup(
         self,
         subject: Subject,
@@ -218,6 +254,8 @@ class Registry:
         now: dt.datetime,
         policy: Policy | None = None,
         record: Callable[[Item, Decision], object] | None = None,
+        after: str | None = None,
+        limit: int = lookups.DEFAULT_PAGE,
     ) -> LookupAnswer:
         """Who owns intelligence on `subject`, as far as `reader` may know.
 
@@ -240,6 +278,8 @@ class Registry:
                 subject): the disclosure trail's `DisclosureTrail.record`, as
                 for `filter`. Items that contribute nothing are not recorded.
                 If it raises, the lookup raises and no answer is returned.
+            after: the `next` of the previous answer, for the next page.
+            limit: the most linked items in one answer (1 to 1000).
 
         Returns:
             The answer.
@@ -250,7 +290,16 @@ class Registry:
             RegistryKeyError: the registry was re-keyed with keys this process lacks.
             TrailError: `record` could not write the disclosure trail (no answer).
         """
-        return lookups.lookup(self._store, subject, reader, now=now, policy=policy, record=record)
+        return lookups.lookup(
+            self._store,
+            subject,
+            reader,
+            now=now,
+            policy=policy,
+            record=record,
+            after=after,
+            limit=limit,
+        )
 
     # -- life cycle ----------------------------------------------------------------
 

@@ -1,31 +1,37 @@
 """Registering an item on ingest: store its label, link its subjects, claim the unowned.
 
-One transaction per item. Exactly one owner per subject is the primary key of
-`claims`: each writer inserts with `ON CONFLICT DO NOTHING` and reads what
-won, touching subjects in digest order (one lock order for every writer on
-PostgreSQL). A lapsed claim is taken over by compare and set
-(`lifecycle.take_over_lapsed`).
+One transaction per call (`register_many`; `register` is a batch of one), a
+few bulk statements per `BATCH` items: labels, links, claims and history
+events each go in as one multi-row statement. Exactly one owner per subject
+is the primary key of `claims`: each writer inserts with `ON CONFLICT DO
+NOTHING` and reads what won, touching subjects in digest order (one lock
+order for every writer on PostgreSQL). A lapsed claim is taken over by
+compare and set (`lifecycle.take_over_lapsed`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from dissemination.identifiers import normalise_subjects
-from dissemination.models import Item
+from dissemination.identifiers import NormalisedIdentifier, normalise_subjects
+from dissemination.models import Item, Owner
 from dissemination.registry.answers import Claim, Registration
-from dissemination.registry.database import Conflict, insert_ignore
+from dissemination.registry.database import Conflict
 from dissemination.registry.labels import seal_label
 from dissemination.registry.lifecycle import expiry, take_over_lapsed
 from dissemination.registry.store import Store, aware, claim_of
 
-__all__ = ["register"]
+__all__ = ["BATCH", "register", "register_many"]
 
-_ATTEMPTS = 3
+
+BATCH: Final = 500
+"""Items per statement batch in `register_many` (bounded IN-lists and VALUES lists)."""
 
 
 def register(
@@ -39,7 +45,7 @@ def register(
 ) -> tuple[Registration, ...]:
     """Register an item: link it to each of its subjects, claim the unowned.
 
-    See `Registry.register`.
+    See `Registry.register`; one item is a batch of one (`register_many`).
 
     Args:
         store: the registry's store.
@@ -57,184 +63,346 @@ def register(
         RegistryError: a database error (nothing is written).
         RegistryKeyError: the registry was re-keyed with keys this process lacks.
     """
-    now = aware(now)
-    identifiers = normalise_subjects(item)
+    (registrations,) = register_many(
+        store, [item], now=now, actor=actor, label_verified=label_verified, period=period
+    )
+    return registrations
 
-    def work(connection: Connection) -> tuple[Registration, ...]:
+
+def register_many(
+    store: Store,
+    items: Sequence[Item],
+    *,
+    now: dt.datetime,
+    actor: str,
+    label_verified: bool,
+    period: dt.timedelta | None,
+) -> tuple[tuple[Registration, ...], ...]:
+    """Register many items in one transaction, with a few bulk statements per `BATCH` items.
+
+    The outcome is the one registering the items one by one, in order, would
+    give: the first item to name an unowned subject claims it; a later item
+    (in this call or after) finds it `already_owned`. An item named twice is
+    registered twice, in order. Every identifier is checked before anything
+    is written; if any statement fails, nothing is written.
+
+    Args:
+        store: the registry's store.
+        items: the items, in order.
+        now: the time of registration, with a zone.
+        actor: who registers (recorded in the history).
+        label_verified: whether the items' label signatures were verified.
+        period: the claim period.
+
+    Returns:
+        Per item, in order, one registration per subject, in item order.
+        `Registration.items` lists the items linked to the subject when the
+        batch of `BATCH` items it is in was written.
+
+    Raises:
+        IdentifierError: a subject identifier cannot be right; names the subject.
+        RegistryError: a database error (nothing is written).
+        RegistryKeyError: the registry was re-keyed with keys this process lacks.
+    """
+    now = aware(now)
+    identifiers = [normalise_subjects(item) for item in items]
+
+    def work(connection: Connection) -> tuple[tuple[Registration, ...], ...]:
         depth = store.depth(connection)
-        key_id = store.key_id(depth)
-        label = seal_label(item, store.keys.keys[depth - 1])
-        groups: dict[str, list[int]] = {}
-        for index, identifier in enumerate(identifiers):
-            groups.setdefault(store.digest(identifier, depth), []).append(index)
-        stale = _stale(store, connection, item.id, set(groups))
-        store.lock(connection, [*groups, *stale])  # every writer of these subjects waits
-        at = store.story_time(connection, [*groups, *stale], now)
-        _store_label(store, connection, item, label, verified=label_verified, now=at)
-        _unlink(store, connection, item.id, stale, now=at, actor=actor)
-        outcomes: dict[str, tuple[str, Claim, tuple[str, ...]]] = {}
-        for digest in sorted(groups):  # one lock order for every writer (PostgreSQL)
-            _link(
-                store,
-                connection,
-                digest,
-                item.id,
-                groups[digest],
-                now=at,
-                actor=actor,
-                key_id=key_id,
+        batch = _Batch(store, connection, depth, now=now, actor=actor, period=period)
+        results: list[tuple[Registration, ...]] = []
+        start = 0
+        while start < len(items):
+            # A batch never names an item twice: a repeat starts the next batch.
+            seen: set[str] = set()
+            end = start
+            while end < len(items) and end - start < BATCH and items[end].id not in seen:
+                seen.add(items[end].id)
+                end += 1
+            results.extend(
+                batch.write(items[start:end], identifiers[start:end], verified=label_verified)
             )
-            outcome, claim = _claim_for(
-                store, connection, digest, item, now=at, actor=actor, key_id=key_id, period=period
-            )
-            outcomes[digest] = (outcome, claim, store.linked_ids(connection, digest))
-        results = []
-        for digest, positions in groups.items():
-            outcome, claim, linked = outcomes[digest]
-            for index in positions:
-                results.append(
-                    (
-                        index,
-                        Registration(
-                            subject=item.subject_key(index),
-                            type=identifiers[index].type,
-                            outcome=outcome,
-                            claim=claim,
-                            items=linked,
-                        ),
-                    )
-                )
-        return tuple(registration for _, registration in sorted(results))
+            start = end
+        return tuple(results)
 
     return store.run(work)
 
 
-def _store_label(
-    store: Store,
-    connection: Connection,
-    item: Item,
-    label: str,
-    *,
-    verified: bool,
-    now: dt.datetime,
-) -> None:
-    items = store.tables.items
-    row = {
-        "item_id": item.id,
-        "label": label,
-        "label_verified": int(verified),
-        "registered": now,
-        "updated": now,
-    }
-    if insert_ignore(connection, items, row):
-        return
-    connection.execute(
-        update(items)
-        .where(
-            items.c.item_id == item.id,
-            (items.c.label != label) | (items.c.label_verified != int(verified)),
-        )
-        .values(label=label, label_verified=int(verified), updated=now)
-    )
+class _Batch:
+    """The bulk statements of `register_many`, on one transaction."""
 
+    def __init__(
+        self,
+        store: Store,
+        connection: Connection,
+        depth: int,
+        *,
+        now: dt.datetime,
+        actor: str,
+        period: dt.timedelta | None,
+    ) -> None:
+        self.store = store
+        self.connection = connection
+        self.key = store.keys.keys[depth - 1]
+        self.key_id = store.key_id(depth)
+        self.depth = depth
+        self.now = now
+        self.at = now  # the time recorded for the batch being written (`Store.story_time`)
+        self.actor = actor
+        self.period = period
+        # Each event waits with its place in the one-by-one order: (item's
+        # position in the batch, step: 0 unlink, 1 link, 2 claim).
+        self.events: list[tuple[tuple[int, int], dict[str, Any]]] = []
+        self.position: dict[str, int] = {}
 
-def _stale(store: Store, connection: Connection, item_id: str, digests: set[str]) -> list[str]:
-    """The subjects an item was linked to and no longer names (a new version dropped them)."""
-    links = store.tables.links
-    current = connection.execute(
-        select(links.c.digest).where(links.c.item_id == item_id).order_by(links.c.digest)
-    ).scalars()
-    return [digest for digest in current if digest not in digests]
-
-
-def _unlink(
-    store: Store,
-    connection: Connection,
-    item_id: str,
-    stale: list[str],
-    *,
-    now: dt.datetime,
-    actor: str,
-) -> None:
-    links = store.tables.links
-    for digest in stale:
-        connection.execute(
-            delete(links).where(links.c.digest == digest, links.c.item_id == item_id)
-        )
-        store.event(connection, digest, at=now, action="unlink", actor=actor, item_id=item_id)
-
-
-def _link(
-    store: Store,
-    connection: Connection,
-    digest: str,
-    item_id: str,
-    positions: Sequence[int],
-    *,
-    now: dt.datetime,
-    actor: str,
-    key_id: str,
-) -> None:
-    links = store.tables.links
-    text = ",".join(str(position) for position in positions)
-    row = {
-        "digest": digest,
-        "item_id": item_id,
-        "key_id": key_id,
-        "positions": text,
-        "linked": now,
-    }
-    if insert_ignore(connection, links, row):
-        store.event(connection, digest, at=now, action="link", actor=actor, item_id=item_id)
-        return
-    connection.execute(
-        update(links)
-        .where(links.c.digest == digest, links.c.item_id == item_id, links.c.positions != text)
-        .values(positions=text)
-    )
-
-
-def _claim_for(
-    store: Store,
-    connection: Connection,
-    digest: str,
-    item: Item,
-    *,
-    now: dt.datetime,
-    actor: str,
-    key_id: str,
-    period: dt.timedelta | None,
-) -> tuple[str, Claim]:
-    owner = item.owner
-    row: dict[str, object] = {
-        "digest": digest,
-        "key_id": key_id,
-        "owner_organisation": owner.organisation,
-        "owner_unit": owner.unit,
-        "owner_contact": owner.contact,
-        "item_id": item.id,
-        "since": now,
-        "expires": expiry(now, period),
-    }
-    for _ in range(_ATTEMPTS):
-        if insert_ignore(connection, store.tables.claims, row):
-            store.event(
-                connection,
-                digest,
-                at=now,
-                action="claim",
-                actor=actor,
-                item_id=item.id,
-                owner=owner,
-                expires=expiry(now, period),
+    def _event(self, digest: str, action: str, item_id: str, owner: Owner | None = None) -> None:
+        step = {"unlink": 0, "link": 1, "claim": 2}[action]
+        self.events.append(
+            (
+                (self.position[item_id], step),
+                {
+                    "digest": digest,
+                    "at": self.at,
+                    "action": action,
+                    "actor": self.actor,
+                    "reason": None,
+                    "item_id": item_id,
+                    "owner_organisation": owner.organisation if owner else None,
+                    "owner_unit": owner.unit if owner else None,
+                    "owner_contact": owner.contact if owner else None,
+                    "expires": expiry(self.at, self.period) if action == "claim" else None,
+                },
             )
-            return "new", claim_of(row)
-        existing = store.claim(connection, digest)
-        if existing is None:  # released under us (the subject lock makes this rare): claim again
-            continue
-        if existing.live(now):
-            return "already_owned", existing
-        taken = take_over_lapsed(store, connection, digest, existing, row, now=now, actor=actor)
-        if taken is not None:
-            return "new", taken
-    raise Conflict  # the claim kept changing under us: `run` runs the registration again
+        )
+
+    def write(
+        self,
+        items: Sequence[Item],
+        identifiers: Sequence[Sequence[NormalisedIdentifier]],
+        *,
+        verified: bool,
+    ) -> list[tuple[Registration, ...]]:
+        store, connection = self.store, self.connection
+        tables = store.tables
+        self.position = {item.id: position for position, item in enumerate(items)}
+        groups: list[dict[str, list[int]]] = []
+        for found in identifiers:
+            group: dict[str, list[int]] = {}
+            for index, identifier in enumerate(found):
+                group.setdefault(store.digest(identifier, self.depth), []).append(index)
+            groups.append(group)
+        links = tables.links
+        current = {
+            (row.digest, row.item_id): row.positions
+            for row in connection.execute(
+                select(links.c.digest, links.c.item_id, links.c.positions).where(
+                    links.c.item_id.in_(sorted(item.id for item in items))
+                )
+            )
+        }
+        wanted = {
+            (digest, item.id): ",".join(str(p) for p in positions)
+            for item, group in zip(items, groups, strict=True)
+            for digest, positions in group.items()
+        }
+        stale = sorted(key for key in current if key not in wanted)
+        touched = {digest for group in groups for digest in group} | {d for d, _ in stale}
+        store.lock(connection, touched)  # every writer of these subjects waits
+        self.at = store.story_time(connection, touched, self.now)
+        self._store_labels(items, verified=verified)
+        self._unlink(stale)
+        self._link(wanted, current)
+        claims = self._claim(items, groups)
+        linked = self._linked({digest for group in groups for digest in group})
+        self._flush_events()
+        results = []
+        for item, found, group in zip(items, identifiers, groups, strict=True):
+            by_index: dict[int, Registration] = {}
+            for digest, positions in group.items():
+                claim, claimer = claims[digest]
+                outcome = "new" if claimer == item.id else "already_owned"
+                for index in positions:
+                    by_index[index] = Registration(
+                        subject=item.subject_key(index),
+                        type=found[index].type,
+                        outcome=outcome,
+                        claim=claim,
+                        items=linked.get(digest, ()),
+                    )
+            results.append(tuple(by_index[index] for index in sorted(by_index)))
+        return results
+
+    def _store_labels(self, items: Sequence[Item], *, verified: bool) -> None:
+        """Insert new labels, update changed ones."""
+        connection, table = self.connection, self.store.tables.items
+        rows = {
+            item.id: {
+                "item_id": item.id,
+                "label": seal_label(item, self.key),
+                "label_verified": int(verified),
+                "registered": self.at,
+                "updated": self.at,
+            }
+            for item in items
+        }
+        before = {
+            row.item_id: (row.label, row.label_verified)
+            for row in connection.execute(
+                select(table.c.item_id, table.c.label, table.c.label_verified).where(
+                    table.c.item_id.in_(sorted(rows))
+                )
+            )
+        }
+        fresh = [row for item_id, row in sorted(rows.items()) if item_id not in before]
+        if fresh:
+            connection.execute(_insert(connection, table).on_conflict_do_nothing(), fresh)
+        changed = [
+            {"key": item_id, "label": row["label"], "verified": row["label_verified"]}
+            for item_id, row in sorted(rows.items())
+            if item_id in before and before[item_id] != (row["label"], row["label_verified"])
+        ]
+        if changed:
+            connection.execute(
+                update(table)
+                .where(table.c.item_id == bindparam("key"))
+                .values(
+                    label=bindparam("label"), label_verified=bindparam("verified"), updated=self.at
+                ),
+                changed,
+            )
+
+    def _unlink(self, stale: list[tuple[str, str]]) -> None:
+        if not stale:
+            return
+        links = self.store.tables.links
+        self.connection.execute(
+            delete(links).where(
+                links.c.digest == bindparam("d"), links.c.item_id == bindparam("i")
+            ),
+            [{"d": digest, "i": item_id} for digest, item_id in stale],
+        )
+        for digest, item_id in stale:
+            self._event(digest, "unlink", item_id)
+
+    def _link(
+        self, wanted: dict[tuple[str, str], str], current: dict[tuple[str, str], str]
+    ) -> None:
+        connection, links = self.connection, self.store.tables.links
+        fresh = [
+            {
+                "digest": digest,
+                "item_id": item_id,
+                "key_id": self.key_id,
+                "positions": positions,
+                "linked": self.at,
+            }
+            for (digest, item_id), positions in sorted(wanted.items())
+            if (digest, item_id) not in current
+        ]
+        if fresh:
+            inserted = connection.execute(
+                _insert(connection, links)
+                .on_conflict_do_nothing()
+                .returning(links.c.digest, links.c.item_id),
+                fresh,
+            ).all()
+            for row in inserted:
+                self._event(row.digest, "link", row.item_id)
+        moved = [
+            {"d": digest, "i": item_id, "p": positions}
+            for (digest, item_id), positions in sorted(wanted.items())
+            if (digest, item_id) in current and current[(digest, item_id)] != positions
+        ]
+        if moved:
+            connection.execute(
+                update(links)
+                .where(links.c.digest == bindparam("d"), links.c.item_id == bindparam("i"))
+                .values(positions=bindparam("p")),
+                moved,
+            )
+
+    def _claim(
+        self, items: Sequence[Item], groups: Sequence[dict[str, list[int]]]
+    ) -> dict[str, tuple[Claim, str | None]]:
+        """The claim in force on each digest, and the item that claimed it in this batch."""
+        store, connection, claims = self.store, self.connection, self.store.tables.claims
+        first: dict[str, Item] = {}
+        for item, group in zip(items, groups, strict=True):
+            for digest in group:
+                first.setdefault(digest, item)
+        rows: dict[str, dict[str, object]] = {
+            digest: {
+                "digest": digest,
+                "key_id": self.key_id,
+                "owner_organisation": item.owner.organisation,
+                "owner_unit": item.owner.unit,
+                "owner_contact": item.owner.contact,
+                "item_id": item.id,
+                "since": self.at,
+                "expires": expiry(self.at, self.period),
+            }
+            for digest, item in first.items()
+        }
+        ordered = [rows[digest] for digest in sorted(rows)]  # one lock order for every writer
+        won = {
+            row.digest
+            for row in connection.execute(
+                _insert(connection, claims).on_conflict_do_nothing().returning(claims.c.digest),
+                ordered,
+            )
+        }
+        result: dict[str, tuple[Claim, str | None]] = {}
+        for digest in sorted(won):
+            self._event(digest, "claim", first[digest].id, first[digest].owner)
+            result[digest] = (claim_of(rows[digest]), first[digest].id)
+        others = sorted(set(rows) - won)
+        if not others:
+            return result
+        found = {
+            row.digest: claim_of(row._mapping)
+            for row in connection.execute(select(claims).where(claims.c.digest.in_(others)))
+        }
+        # Lapsed claims are taken over in item order, each after the events that
+        # registering the items one by one would have written before it.
+        for digest in sorted(others, key=lambda d: (self.position[first[d].id], d)):
+            existing = found.get(digest)
+            if existing is None:  # released under us (the subject lock makes this rare)
+                raise Conflict  # `run` runs the whole registration again
+            if existing.live(self.at):
+                result[digest] = (existing, None)
+                continue
+            self._flush_events(before=(self.position[first[digest].id], 2))
+            taken = take_over_lapsed(
+                store, connection, digest, existing, rows[digest], now=self.at, actor=self.actor
+            )
+            if taken is not None:
+                result[digest] = (taken, first[digest].id)
+                continue
+            raise Conflict  # another writer changed the claim under us: run again
+        return result
+
+    def _linked(self, digests: set[str]) -> dict[str, tuple[str, ...]]:
+        links = self.store.tables.links
+        linked: dict[str, list[str]] = {}
+        for row in self.connection.execute(
+            select(links.c.digest, links.c.item_id)
+            .where(links.c.digest.in_(sorted(digests)))
+            .order_by(links.c.digest, links.c.item_id)
+        ):
+            linked.setdefault(row.digest, []).append(row.item_id)
+        return {digest: tuple(ids) for digest, ids in linked.items()}
+
+    def _flush_events(self, before: tuple[int, int] | None = None) -> None:
+        """Write the waiting events (those placed before `before`), in one-by-one order."""
+        ready = sorted(
+            (entry for entry in self.events if before is None or entry[0] < before),
+            key=lambda entry: entry[0],
+        )
+        if ready:
+            self.connection.execute(self.store.tables.events.insert(), [row for _, row in ready])
+        self.events = [entry for entry in self.events if before is not None and entry[0] >= before]
+
+
+def _insert(connection: Connection, table: Table) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
