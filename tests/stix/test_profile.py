@@ -67,3 +67,11 @@ def test_a_profile_without_stix_tables_loads(copied: Path) -> None:
     text = path.read_text()
     path.write_text(text[: text.index("# -- STIX 2.1 interchange")])
     assert load_policy(copied).stix is None
+
+
+def test_the_stix_package_exports_what_it_lists() -> None:
+    import dissemination.stix as package
+
+    assert package.__all__ == sorted(package.__all__)
+    for name in package.__all__:
+        assert getattr(package, name) is not None
