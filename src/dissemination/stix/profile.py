@@ -60,17 +60,17 @@ class ExportTables(_Table):
     tlp_by_handling: dict[str, TlpLevel]
     tlp_at_pointer: TlpLevel = "red"
 
-    def classification(self, term: str) -> TlpLevel:
+    def classification(self, term: object) -> TlpLevel:
         """The hint for a classification (`red` when the table does not name it)."""
-        return self.tlp_by_classification.get(term, "red")
+        return self.tlp_by_classification.get(term, "red") if isinstance(term, str) else "red"
 
-    def vetting(self, term: str) -> TlpLevel:
+    def vetting(self, term: object) -> TlpLevel:
         """The hint for a vetting level (`red` when the table does not name it)."""
-        return self.tlp_by_vetting.get(term, "red")
+        return self.tlp_by_vetting.get(term, "red") if isinstance(term, str) else "red"
 
-    def handling(self, kind: str) -> TlpLevel:
+    def handling(self, kind: object) -> TlpLevel:
         """The hint for a handling kind (`red` when the table does not name it)."""
-        return self.tlp_by_handling.get(kind, "red")
+        return self.tlp_by_handling.get(kind, "red") if isinstance(kind, str) else "red"
 
 
 class AcsTables(_Table):
