@@ -148,6 +148,19 @@ def test_malformed_envelopes_are_400_one_line(client: TestClient) -> None:
     assert client.post("/access/v1/evaluation", json=bad_time).status_code == 400
 
 
+def test_a_repeated_key_is_refused_as_in_files(client: TestClient) -> None:
+    body = json.dumps(envelope("agency", "container"))
+    # A second key silently replacing the first would change a label unseen:
+    # refused, as loading refuses it in files.
+    repeated = body.replace(
+        '"classification":', '"classification": "OFFICIAL", "classification":', 1
+    )
+    assert repeated.count('"classification"') == body.count('"classification"') + 1
+    response = client.post("/access/v1/evaluation", content=repeated)
+    assert response.status_code == 400
+    assert "repeats a key" in response.json()["message"]
+
+
 def test_the_answer_at_none_is_the_same_for_every_item(client: TestClient) -> None:
     headers = {"X-Request-ID": "fixed"}
     answers = []

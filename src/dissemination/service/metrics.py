@@ -6,6 +6,8 @@ do not collide. With several uvicorn workers each worker counts its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -39,6 +41,15 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+
+        self._by_view: dict[str, Any] = {}
+
+    def decided(self, view: str) -> None:
+        """Count one decision at `view` (the labelled child is looked up once)."""
+        child = self._by_view.get(view)
+        if child is None:
+            child = self._by_view[view] = self.decisions.labels(view)
+        child.inc()
 
     def exposition(self) -> bytes:
         """The text exposition format."""
