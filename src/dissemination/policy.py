@@ -123,11 +123,17 @@ class ProfileSettings(BaseModel):
     Attributes:
         require_signed_labels: when true, an item whose label signature is
             missing or does not verify is shown to nobody.
+        registry_admin_role: the role that may transfer, renew and release any
+            claim in the ownership registry (and read any history); None: nobody.
+        registry_auditor_role: the role that may read any subject's registry
+            history; None: nobody beyond the owner's organisation.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     require_signed_labels: bool = False
+    registry_admin_role: str | None = Field(default=None, min_length=1)
+    registry_auditor_role: str | None = Field(default=None, min_length=1)
 
 
 class _ProfileFile(BaseModel):

@@ -65,12 +65,14 @@ def reader(
     level: str | None = "SC",
     employment: str = "crown-servant",
     nationality: str = "GBR",
+    roles: tuple[str, ...] = (),
 ) -> Principal:
     data: dict[str, Any] = {
         "id": reader_id,
         "organisation": organisation,
         "employment": employment,
         "nationality": nationality,
+        "roles": list(roles),
     }
     if level is not None:
         data["vetting"] = {"level": level}
@@ -79,3 +81,11 @@ def reader(
 
 def container(value: str = "MSCU1234566", **extra: Any) -> dict[str, Any]:
     return {"type": "container", "value": value, **extra}
+
+
+FIC = reader("fic.hull", organisation="border-force")
+"""A principal of the organisation that owns the test items (border-force)."""
+AUDITOR = reader("auditor-1", organisation="audit-office", roles=("registry-auditor",))
+"""A principal with the default profile's registry auditor role."""
+ADMIN = reader("admin-1", organisation="registry-ops", roles=("registry-admin",))
+"""A principal with the default profile's registry administrator role."""

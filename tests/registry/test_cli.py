@@ -15,6 +15,7 @@ from tests.conftest import HUMBER
 NOW = "2026-11-27T10:00:00Z"
 AGENCY = HUMBER / "readers" / "agency-frontline.yaml"
 OFFICER = HUMBER / "readers" / "bf-intel-officer.yaml"
+NCA = HUMBER / "readers" / "nca-partner.yaml"
 
 
 @pytest.fixture
@@ -78,24 +79,79 @@ def test_life_cycle_and_rekey(setup: tuple[Path, Path]) -> None:
     subject = ["container", "MSCU1234566", "--key-file", keys, "--now", NOW]
     moved = run(
         "registry", "transfer", *subject, "--to-organisation", "nca", "--to-unit", "OCG",
-        "--to-contact", "ocg@example.gov.uk", "--actor", "fic.hull", "--reason", "hand-off",
+        "--to-contact", "ocg@example.gov.uk", "--as", OFFICER, "--reason", "hand-off",
     )  # fmt: skip
     assert moved.exit_code == 0, moved.stderr
     # A renewal with a shorter period keeps the later expiry: it never shortens a claim.
-    renewed = run("registry", "renew", *subject, "--actor", "nca.ocg", "--claim-days", "30")
+    renewed = run("registry", "renew", *subject, "--as", NCA, "--claim-days", "30")
     assert "2027-05-26T10:00:00Z" in renewed.output
     with keys.open("a") as handle:
         handle.write(run("registry", "keygen", "k2").output)
     rekeyed = run("registry", "rekey", "--key-file", keys, "--format", "json")
     assert json.loads(rekeyed.output) == {"added": ["k2"], "keys": ["k1", "k2"]}
-    history = run(
-        "registry", "history", "container", "MSCU1234566", "--key-file", keys, "--format", "json"
-    )
-    actions = [event["action"] for event in json.loads(history.output)["events"]]
-    assert actions == ["link", "claim", "transfer", "renew"]
-    released = run("registry", "release", *subject, "--actor", "nca.ocg", "--reason", "closed")
+    history = run("registry", "history", *subject, "--as", NCA, "--format", "json")
+    events = json.loads(history.output)["events"]
+    assert [(event["action"], event["actor"]) for event in events] == [
+        ("link", "ingest"),
+        ("claim", "ingest"),
+        ("transfer", "bf-io-0117"),
+        ("renew", "nca-0310"),
+    ]
+    released = run("registry", "release", *subject, "--as", NCA, "--reason", "closed")
     assert released.exit_code == 0
     assert database.exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["transfer", "--to-organisation", "hmrc", "--to-unit", "u", "--to-contact", "c",
+         "--reason", "mine now"],
+        ["renew"],
+        ["release", "--reason", "not mine"],
+        ["history"],
+    ],
+)  # fmt: skip
+def test_a_principal_outside_the_owners_organisation_is_refused_and_recorded(
+    setup: tuple[Path, Path], command: list[str]
+) -> None:
+    keys, _ = setup
+    run("registry", "register", HUMBER / "items", "--key-file", keys, "--now", NOW)
+    subject = ["container", "MSCU1234566", "--key-file", keys, "--now", NOW]
+    refused = run("registry", command[0], *subject, "--as", NCA, *command[1:])
+    assert refused.exit_code == 1
+    assert refused.stdout == ""
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "refused for `nca-0310`" in lines[0]
+    # The owner is unchanged and the refusal is in the history, NCA's id its actor.
+    history = run("registry", "history", *subject, "--as", OFFICER, "--format", "json")
+    found = json.loads(history.output)
+    assert found["claim"]["owner"]["organisation"] == "border-force"
+    assert (found["events"][-1]["action"], found["events"][-1]["actor"]) == (
+        "refused",
+        "nca-0310",
+    )
+
+
+def test_a_registry_administrator_may_hand_off_any_claim(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    keys, _ = setup
+    run("registry", "register", HUMBER / "items", "--key-file", keys, "--now", NOW)
+    admin = tmp_path / "admin.yaml"
+    admin.write_text(
+        "id: reg-admin-1\norganisation: registry-ops\nemployment: crown-servant\n"
+        "nationality: GBR\nroles: [registry-admin]\n"
+    )
+    subject = ["container", "MSCU1234566", "--key-file", keys, "--now", NOW]
+    moved = run(
+        "registry", "transfer", *subject, "--to-organisation", "nca", "--to-unit", "OCG",
+        "--to-contact", "ocg@example.gov.uk", "--as", admin, "--reason", "dispute settled",
+    )  # fmt: skip
+    assert moved.exit_code == 0, moved.stderr
+    history = run("registry", "history", *subject, "--as", admin, "--format", "json")
+    assert json.loads(history.output)["events"][-1]["actor"] == "reg-admin-1"
 
 
 def _database_bytes(database: Path) -> bytes:
@@ -146,7 +202,7 @@ def test_infrastructure_errors_exit_2_in_one_line(
 ) -> None:
     keys, database = setup
     key_args = ["--key-file", str(keys)] if env.get("key") else []
-    result = run("registry", "history", "vehicle", "AB12CDE", *key_args, *extra)
+    result = run("registry", "history", "vehicle", "AB12CDE", "--as", OFFICER, *key_args, *extra)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
@@ -161,7 +217,7 @@ def test_a_wrong_key_exits_2(setup: tuple[Path, Path], tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.keys"
     wrong.write_text(run("registry", "keygen", "k1").output)
     wrong.chmod(0o600)
-    result = run("registry", "history", "vehicle", "AB12CDE", "--key-file", wrong)
+    result = run("registry", "history", "vehicle", "AB12CDE", "--as", OFFICER, "--key-file", wrong)
     assert result.exit_code == 2
     assert "key `k1` is not the key this registry was keyed with" in result.stderr
 

@@ -15,7 +15,7 @@ import pytest
 
 from dissemination.identifiers import normalise_value
 from dissemination.registry import Registry
-from tests.registry.support import KEYS, NOW, container, item
+from tests.registry.support import AUDITOR, KEYS, NOW, container, item
 
 PROCESSES = 8
 ROUNDS = 3
@@ -69,7 +69,7 @@ def test_concurrent_registrations_make_exactly_one_owner(
         for subject in SUBJECTS:
             kind = subject["type"]
             identifier = normalise_value(kind, subject["value"])
-            history = registry.history(identifier)
+            history = registry.history(identifier, by=AUDITOR, now=NOW)
             # Exactly one owner, and it is the item that won the race...
             winners = [
                 outcome

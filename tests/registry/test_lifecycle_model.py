@@ -19,14 +19,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import create_engine
 
-from dissemination.errors import RegistryError
+from dissemination.errors import RefusedError, RegistryError
 from dissemination.identifiers import normalise_value
-from dissemination.models import Owner
+from dissemination.models import Owner, Principal
 from dissemination.registry import Claim, Registry
 from dissemination.registry.database import make_tables
 from dissemination.registry.lifecycle import replay
 from dissemination.registry.store import ClockBehindError
-from tests.registry.support import KEYS, NOW, item
+from tests.registry.support import ADMIN, AUDITOR, KEYS, NOW, item, reader
 
 PERIOD = dt.timedelta(days=10)
 TOLERANCE = dt.timedelta(seconds=2)
@@ -102,7 +102,7 @@ class LifeCycle(RuleBasedStateMachine):
     def transfer(self, subject: int, organisation: str) -> None:
         def change() -> Claim:
             return self.registry.transfer(
-                SUBJECTS[subject], _owner(organisation), now=self.now, actor="a", reason="r"
+                SUBJECTS[subject], _owner(organisation), now=self.now, by=ADMIN, reason="r"
             )
 
         if self._no_owner(subject, change):
@@ -118,7 +118,8 @@ class LifeCycle(RuleBasedStateMachine):
     @rule(subject=subjects)
     def renew(self, subject: int) -> None:
         def change() -> Claim:
-            return self.registry.renew(SUBJECTS[subject], now=self.now, actor="a")
+            by = self._owner_or_admin(subject)
+            return self.registry.renew(SUBJECTS[subject], now=self.now, by=by)
 
         if self._no_owner(subject, change):
             return
@@ -133,7 +134,9 @@ class LifeCycle(RuleBasedStateMachine):
     @rule(subject=subjects)
     def release(self, subject: int) -> None:
         def change() -> None:
-            self.registry.release(SUBJECTS[subject], now=self.now, actor="a", reason="r")
+            self.registry.release(
+                SUBJECTS[subject], now=self.now, by=self._owner_or_admin(subject), reason="r"
+            )
 
         if self._no_owner(subject, change):
             return
@@ -148,14 +151,41 @@ class LifeCycle(RuleBasedStateMachine):
         if last is None or behind >= last - TOLERANCE:
             return
         with pytest.raises(ClockBehindError, match="earlier than the subject's last"):
-            self.registry.renew(SUBJECTS[subject], now=behind, actor="a")
+            self.registry.renew(SUBJECTS[subject], now=behind, by=ADMIN)
         with pytest.raises(ClockBehindError):
-            self.registry.release(SUBJECTS[subject], now=behind, actor="a", reason="r")
+            self.registry.release(SUBJECTS[subject], now=behind, by=ADMIN, reason="r")
+
+    def _owner_or_admin(self, subject: int) -> Principal:
+        """The owner's organisation when the subject is owned (it may act), else an admin."""
+        claim = self._live(subject, self.now)
+        if claim is None:
+            return ADMIN
+        return reader("owner-1", organisation=claim.owner.organisation)
+
+    @rule(subject=subjects, operation=st.sampled_from(["transfer", "renew", "release", "history"]))
+    def a_stranger_is_refused_and_recorded(self, subject: int, operation: str) -> None:
+        stranger = reader("stranger-1", organisation="org-z", roles=("frontline-officer",))
+        identifier = SUBJECTS[subject]
+        attempts: dict[str, Callable[[], object]] = {
+            "transfer": lambda: self.registry.transfer(
+                identifier, _owner("org-z"), now=self.now, by=stranger, reason="r"
+            ),
+            "renew": lambda: self.registry.renew(identifier, now=self.now, by=stranger),
+            "release": lambda: self.registry.release(
+                identifier, now=self.now, by=stranger, reason="r"
+            ),
+            "history": lambda: self.registry.history(identifier, by=stranger, now=self.now),
+        }
+        with pytest.raises(RefusedError, match="refused"):
+            attempts[operation]()
+        last = self.registry.history(identifier, by=AUDITOR, now=self.now).events[-1]
+        assert (last.action, last.actor) == ("refused", "stranger-1")
+        self.last[subject] = max(self.now, self.last.get(subject, self.now))
 
     @invariant()
     def the_table_and_the_history_agree_with_the_model(self) -> None:
         for index, subject in enumerate(SUBJECTS):
-            history = self.registry.history(subject)
+            history = self.registry.history(subject, by=AUDITOR, now=self.now)
             assert history.claim == self.model[index]
             replayed = replay(history.events)
             assert replayed.contradictions == ()

@@ -17,7 +17,7 @@ from dissemination.models import Owner
 from dissemination.redaction import shown_conditions
 from dissemination.registry import Registry
 from dissemination.registry.labels import BLANK, item_label, open_label, seal_label
-from tests.registry.support import KEYS, NOW, container, item, reader
+from tests.registry.support import AUDITOR, FIC, KEYS, NOW, container, item, reader
 from tests.strategies import item_data, principals
 
 CONTAINER = normalise_value("container", "MSCU1234566")
@@ -95,7 +95,7 @@ def test_items_at_none_answer_exactly_as_an_unknown_identifier(
     assert decide(who, hidden, now=NOW).view is View.NONE
     assert _bytes(registry.lookup(CONTAINER, who, now=NOW)) == _unknown_bytes(registry, who)
     # The item is registered: the answer hides it, not an empty registry.
-    assert registry.history(CONTAINER).items == ("IT-1",)
+    assert registry.history(CONTAINER, by=AUDITOR, now=NOW).items == ("IT-1",)
 
 
 def test_a_marked_subject_is_hidden_from_those_below_its_marking(registry: Registry) -> None:
@@ -131,7 +131,7 @@ def test_the_owner_is_told_only_through_the_item_the_claim_rests_on(registry: Re
 def test_a_transferred_claim_names_the_new_owner(registry: Registry) -> None:
     registry.register(item("IT-1", [container()]), now=NOW)
     nca = Owner(organisation="nca", unit="OCG", contact="ocg@example.gov.uk")
-    registry.transfer(CONTAINER, nca, now=NOW, actor="fic", reason="hand-off")
+    registry.transfer(CONTAINER, nca, now=NOW, by=FIC, reason="hand-off")
     answer = registry.lookup(CONTAINER, reader(), now=NOW)
     assert answer.claim is not None
     assert answer.claim.owner == nca

@@ -19,7 +19,7 @@ from dissemination.identifiers import NormalisedIdentifier, normalise_value
 from dissemination.models import Owner
 from dissemination.registry import Registry
 from dissemination.registry.lifecycle import replay
-from tests.registry.support import KEYS, NOW, item
+from tests.registry.support import AUDITOR, KEYS, NOW, item, reader
 
 PAIRS = [
     ("transfer", "release"),
@@ -41,17 +41,18 @@ def _identifier(pair: int, round_: int) -> NormalisedIdentifier:
 
 def _operate(registry: Registry, operation: str, worker: int, pair: int, round_: int) -> str:
     subject = _identifier(pair, round_)
-    actor = f"worker-{worker}"
+    # A registry administrator: every change is authorised, so only the race decides.
+    actor = reader(f"worker-{worker}", organisation="registry-ops", roles=("registry-admin",))
     if operation == "transfer":
         to = Owner(organisation=f"org-{worker + 1}", unit="u", contact="c@example.gov.uk")
-        registry.transfer(subject, to, now=NOW, actor=actor, reason="race")
+        registry.transfer(subject, to, now=NOW, by=actor, reason="race")
     elif operation == "renew":
-        registry.renew(subject, now=NOW, actor=actor)
+        registry.renew(subject, now=NOW, by=actor)
     elif operation == "release":
-        registry.release(subject, now=NOW, actor=actor, reason="race")
+        registry.release(subject, now=NOW, by=actor, reason="race")
     else:
         racer = item(f"IT-{pair}-{round_}-{worker}", [_subject(pair, round_)], owner="org-9")
-        (registration,) = registry.register(racer, now=NOW, actor=actor)
+        (registration,) = registry.register(racer, now=NOW, actor=actor.id)
         return registration.outcome
     return "done"
 
@@ -77,7 +78,7 @@ def _contradictions(
     registry: Registry, subject: NormalisedIdentifier, outcomes: list[tuple[str, str, str]]
 ) -> list[str]:
     """What is wrong with one subject after one race (nothing, when no update was lost)."""
-    history = registry.history(subject)
+    history = registry.history(subject, by=AUDITOR, now=NOW)
     replayed = replay(history.events)
     problems = list(replayed.contradictions)
     if replayed.claim != history.claim:

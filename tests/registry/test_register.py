@@ -9,11 +9,23 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from dissemination import IdentifierError, RegistryError, RegistryKeyError
+from dissemination.errors import RefusedError
 from dissemination.identifiers import normalise_value
 from dissemination.models import Owner
 from dissemination.registry import Registry, parse_keys
 from dissemination.registry.database import make_tables
-from tests.registry.support import KEY_TEXT, KEYS, NEW_KEY_TEXT, NOW, container, item, reader
+from tests.registry.support import (
+    ADMIN,
+    AUDITOR,
+    FIC,
+    KEY_TEXT,
+    KEYS,
+    NEW_KEY_TEXT,
+    NOW,
+    container,
+    item,
+    reader,
+)
 
 CONTAINER = normalise_value("container", "MSCU1234566")
 VEHICLE = normalise_value("vehicle", "AB12CDE")
@@ -72,7 +84,7 @@ def test_registering_the_same_item_twice_changes_nothing(
 def test_an_item_naming_one_subject_twice_links_it_once(registry: Registry) -> None:
     results = registry.register(item("IT-1", [container(), container("MSCU 1234566")]), now=NOW)
     assert [r.outcome for r in results] == ["new", "new"]
-    history = registry.history(CONTAINER)
+    history = registry.history(CONTAINER, by=AUDITOR, now=NOW)
     assert history.items == ("IT-1",)
     assert [event.action for event in history.events] == ["link", "claim"]
 
@@ -106,7 +118,7 @@ def test_the_database_holds_no_identifier(registry: Registry, database: tuple[st
         "QXJORG": {"type": "organisation", "value": "QXJORG Freight Ltd"},
     }
     registry.register(item("IT-1", list(written.values())), now=NOW)
-    registry.transfer(CONTAINER, NCA, now=NOW, actor="fic.hull", reason="hand-off")
+    registry.transfer(CONTAINER, NCA, now=NOW, by=FIC, reason="hand-off")
     text = repr(_rows(database))
     for needle in [*written, "QXJTITLE", "QXJTEARLINE", "QXJSOURCE", "qxjperson", "qxjorg"]:
         assert needle.lower() not in text.lower(), needle
@@ -124,23 +136,23 @@ def test_the_database_holds_no_identifier(registry: Registry, database: tuple[st
 def test_a_new_version_of_an_item_updates_its_links(registry: Registry) -> None:
     registry.register(item("IT-1", [container(), {"type": "vehicle", "value": "AB12CDE"}]), now=NOW)
     registry.register(item("IT-1", [container()]), now=NOW + dt.timedelta(hours=1))
-    assert registry.history(VEHICLE).items == ()
-    assert [event.action for event in registry.history(VEHICLE).events] == [
+    assert registry.history(VEHICLE, by=AUDITOR, now=NOW).items == ()
+    assert [event.action for event in registry.history(VEHICLE, by=AUDITOR, now=NOW).events] == [
         "link",
         "claim",
         "unlink",
     ]
-    assert registry.history(CONTAINER).items == ("IT-1",)
+    assert registry.history(CONTAINER, by=AUDITOR, now=NOW).items == ("IT-1",)
 
 
 def test_transfer_changes_the_owner_and_keeps_the_history(registry: Registry) -> None:
     registry.register(item("IT-1", [container()]), now=NOW)
     later = NOW + dt.timedelta(days=2)
-    claim = registry.transfer(CONTAINER, NCA, now=later, actor="fic.hull", reason="LEA hand-off")
+    claim = registry.transfer(CONTAINER, NCA, now=later, by=FIC, reason="LEA hand-off")
     assert claim.owner == NCA
     assert claim.since == later
     assert claim.item_id == "IT-1"
-    history = registry.history(CONTAINER)
+    history = registry.history(CONTAINER, by=AUDITOR, now=NOW)
     assert history.claim == claim
     assert [(e.action, e.actor, e.reason) for e in history.events] == [
         ("link", "ingest", None),
@@ -159,18 +171,22 @@ def test_transfer_changes_the_owner_and_keeps_the_history(registry: Registry) ->
 
 def test_release_leaves_the_subject_to_be_claimed_anew(registry: Registry) -> None:
     registry.register(item("IT-1", [container()]), now=NOW)
-    registry.release(CONTAINER, now=NOW, actor="fic.hull", reason="no further interest")
-    history = registry.history(CONTAINER)
+    registry.release(CONTAINER, now=NOW, by=FIC, reason="no further interest")
+    history = registry.history(CONTAINER, by=AUDITOR, now=NOW)
     assert history.claim is None
     assert history.items == ("IT-1",)
+    # An administrator learns there is no owner; anyone else is refused, owned or not.
     with pytest.raises(RegistryError, match="no live owner"):
-        registry.release(CONTAINER, now=NOW, actor="fic.hull", reason="again")
+        registry.release(CONTAINER, now=NOW, by=ADMIN, reason="again")
+    with pytest.raises(RefusedError, match="release refused"):
+        registry.release(CONTAINER, now=NOW, by=FIC, reason="again")
     later = NOW + dt.timedelta(hours=1)
     claimed = registry.register(item("IT-2", [container()], owner="nca", unit="OCG"), now=later)
     assert claimed[0].outcome == "new"
     assert claimed[0].claim.owner.organisation == "nca"
-    assert [e.action for e in registry.history(CONTAINER).events][-3:] == [
+    assert [e.action for e in registry.history(CONTAINER, by=AUDITOR, now=NOW).events][-4:] == [
         "release",
+        "refused",
         "link",
         "claim",
     ]
@@ -182,7 +198,7 @@ def test_a_claim_lapses_unless_renewed(database: tuple[str, str]) -> None:
     with Registry(url, keys=KEYS, table_prefix=prefix, claim_period=period) as registry:
         first = registry.register(item("IT-1", [container()]), now=NOW)
         assert first[0].claim.expires == NOW + period
-        renewed = registry.renew(CONTAINER, now=NOW + dt.timedelta(days=20), actor="fic.hull")
+        renewed = registry.renew(CONTAINER, now=NOW + dt.timedelta(days=20), by=FIC)
         assert renewed.expires == NOW + dt.timedelta(days=50)
         # Still owned on day 40 thanks to the renewal.
         day_40 = registry.register(item("IT-2", [container()]), now=NOW + dt.timedelta(days=40))
@@ -190,12 +206,13 @@ def test_a_claim_lapses_unless_renewed(database: tuple[str, str]) -> None:
         # Lapsed on day 60: the next item claims it anew.
         day_60 = NOW + dt.timedelta(days=60)
         with pytest.raises(RegistryError, match="no live owner"):
-            registry.renew(CONTAINER, now=day_60, actor="fic.hull")
+            registry.renew(CONTAINER, now=day_60, by=FIC)
         taken = registry.register(item("IT-3", [container()], owner="nca", unit="OCG"), now=day_60)
         assert taken[0].outcome == "new"
         assert taken[0].claim.owner.organisation == "nca"
         assert taken[0].claim.item_id == "IT-3"
-        actions = [event.action for event in registry.history(CONTAINER).events]
+        history = registry.history(CONTAINER, by=AUDITOR, now=NOW)
+        actions = [event.action for event in history.events]
         assert actions[-2:] == ["lapse", "claim"]
         assert "renew" in actions
 
@@ -205,21 +222,21 @@ def test_rekey_wraps_every_digest_and_loses_nothing(
 ) -> None:
     url, prefix = database
     registry.register(item("IT-1", [container(), {"type": "vehicle", "value": "AB12CDE"}]), now=NOW)
-    registry.transfer(CONTAINER, NCA, now=NOW, actor="fic.hull", reason="hand-off")
-    before = registry.history(CONTAINER)
+    registry.transfer(CONTAINER, NCA, now=NOW, by=FIC, reason="hand-off")
+    before = registry.history(CONTAINER, by=AUDITOR, now=NOW)
     digests_before = {row[0] for row in _rows(database)[f"{prefix}claims"]}
     both = parse_keys(f"{KEY_TEXT}\n{NEW_KEY_TEXT}\n", source="<test>")
     assert registry.rekey(both, now=NOW) == ("k2",)
     digests_after = {row[0] for row in _rows(database)[f"{prefix}claims"]}
     assert len(digests_after) == 2
     assert digests_after.isdisjoint(digests_before)
-    assert registry.history(CONTAINER) == before
+    assert registry.history(CONTAINER, by=AUDITOR, now=NOW) == before
     assert registry.lookup(CONTAINER, reader(), now=NOW).found
     # The old key alone no longer opens the registry; both keys do.
     with pytest.raises(RegistryKeyError, match="keyed with `k1`, `k2`"):
         Registry(url, keys=KEYS, table_prefix=prefix)
     with Registry(url, keys=both, table_prefix=prefix) as reopened:
-        assert reopened.history(VEHICLE).items == ("IT-1",)
+        assert reopened.history(VEHICLE, by=AUDITOR, now=NOW).items == ("IT-1",)
         with pytest.raises(RegistryKeyError, match="no new key"):
             reopened.rekey(both, now=NOW)
 

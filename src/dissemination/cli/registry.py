@@ -6,6 +6,10 @@ the SQLite file `~/.local/share/dissemination/registry.sqlite`) and
 in `$DISSEMINATION_REGISTRY_KEY`), and prints JSON with `--format json`.
 Bad input (a malformed identifier, an unreachable database, a missing or
 wrong key) is one line on standard error and exit code 2, with nothing written.
+`transfer`, `renew`, `release` and `history` take `--as PRINCIPAL`: the owner's
+organisation may act on its own claims, the profile's `registry_admin_role` on
+any (and its `registry_auditor_role` may read any history); anyone else is
+refused in one line, exit code 1, and the refusal is recorded in the history.
 `registry lookup --audit TARGET` records each item it shows in the disclosure
 trail before printing anything (the audit options of `view` and `filter`).
 """
@@ -91,6 +95,20 @@ def _subject_arguments(function: F) -> F:
     return click.argument("subject_type", metavar="TYPE", type=click.Choice(IDENTIFIER_TYPES))(
         function
     )
+
+
+def _principal_option(function: F) -> F:
+    """`--as PRINCIPAL`: who acts; the profile decides what they may do."""
+    return click.option(
+        "--as",
+        "principal_path",
+        required=True,
+        metavar="PRINCIPAL",
+        type=click.Path(path_type=Path),
+        help="Who acts (a principal file). The owner's organisation may change its own "
+        "claims; the profile's registry_admin_role any; everyone else is refused (exit 1), "
+        "and the refusal is recorded.",
+    )(function)
 
 
 def _open(url: str | None, key_file: Path | None, claim_days: int) -> Registry:
@@ -254,9 +272,10 @@ def lookup(
 @click.option("--to-organisation", required=True, help="The new owner's organisation.")
 @click.option("--to-unit", required=True, help="The new owner's unit.")
 @click.option("--to-contact", required=True, help="The new owner's contact.")
-@click.option("--actor", required=True, help="Who hands the subject over.")
+@_principal_option
 @click.option("--reason", required=True, help="Why.")
 @_registry_options
+@policy_option
 @now_option
 def transfer(
     *,
@@ -267,20 +286,23 @@ def transfer(
     to_organisation: str,
     to_unit: str,
     to_contact: str,
-    actor: str,
+    principal_path: Path,
     reason: str,
     url: str | None,
     key_file: Path | None,
     claim_days: int,
     fmt: str,
+    policy_dir: Path | None,
     now_text: str | None,
 ) -> None:
     """Hand TYPE VALUE to another owner (a law-enforcement agency, say); the history stays."""
     now = parse_now(now_text)
     identifier = _identifier(subject_type, value, country, born)
     to = Owner(organisation=to_organisation, unit=to_unit, contact=to_contact)
+    policy = resolve_policy(policy_dir)
+    by = load_principal(principal_path, policy=policy)
     with _open(url, key_file, claim_days) as opened:
-        claim = opened.transfer(identifier, to, now=now, actor=actor, reason=reason)
+        claim = opened.transfer(identifier, to, now=now, by=by, reason=reason, policy=policy)
     data = claim.to_json()
     _emit(
         fmt,
@@ -291,9 +313,10 @@ def transfer(
 
 @registry.command()
 @_subject_arguments
-@click.option("--actor", required=True, help="Who renews.")
+@_principal_option
 @click.option("--reason", default=None, help="Why.")
 @_registry_options
+@policy_option
 @now_option
 def renew(
     *,
@@ -301,28 +324,32 @@ def renew(
     value: str,
     country: str | None,
     born: str | None,
-    actor: str,
+    principal_path: Path,
     reason: str | None,
     url: str | None,
     key_file: Path | None,
     claim_days: int,
     fmt: str,
+    policy_dir: Path | None,
     now_text: str | None,
 ) -> None:
     """Extend the claim on TYPE VALUE by the claim period from now."""
     now = parse_now(now_text)
     identifier = _identifier(subject_type, value, country, born)
+    policy = resolve_policy(policy_dir)
+    by = load_principal(principal_path, policy=policy)
     with _open(url, key_file, claim_days) as opened:
-        claim = opened.renew(identifier, now=now, actor=actor, reason=reason)
+        claim = opened.renew(identifier, now=now, by=by, reason=reason, policy=policy)
     data = claim.to_json()
     _emit(fmt, data, [f"{identifier.type} {identifier.canonical}: claim runs to {data['expires']}"])
 
 
 @registry.command()
 @_subject_arguments
-@click.option("--actor", required=True, help="Who releases.")
+@_principal_option
 @click.option("--reason", required=True, help="Why.")
 @_registry_options
+@policy_option
 @now_option
 def release(
     *,
@@ -330,41 +357,56 @@ def release(
     value: str,
     country: str | None,
     born: str | None,
-    actor: str,
+    principal_path: Path,
     reason: str,
     url: str | None,
     key_file: Path | None,
     claim_days: int,
     fmt: str,
+    policy_dir: Path | None,
     now_text: str | None,
 ) -> None:
     """Give up ownership of TYPE VALUE; the next item to name it claims it anew."""
     now = parse_now(now_text)
     identifier = _identifier(subject_type, value, country, born)
+    policy = resolve_policy(policy_dir)
+    by = load_principal(principal_path, policy=policy)
     with _open(url, key_file, claim_days) as opened:
-        opened.release(identifier, now=now, actor=actor, reason=reason)
+        opened.release(identifier, now=now, by=by, reason=reason, policy=policy)
     data = {"type": identifier.type, "identifier": identifier.canonical, "released": True}
     _emit(fmt, data, [f"{identifier.type} {identifier.canonical}: released"])
 
 
 @registry.command()
 @_subject_arguments
+@_principal_option
 @_registry_options
+@policy_option
+@now_option
 def history(
     *,
     subject_type: str,
     value: str,
     country: str | None,
     born: str | None,
+    principal_path: Path,
     url: str | None,
     key_file: Path | None,
     claim_days: int,
     fmt: str,
+    policy_dir: Path | None,
+    now_text: str | None,
 ) -> None:
-    """Every change to TYPE VALUE's ownership: for its owner or an auditor, not for readers."""
+    """Every change to TYPE VALUE's ownership: for its owner's organisation or an auditor.
+
+    Anyone else is refused (exit 1) and the refusal is recorded in the history.
+    """
+    now = parse_now(now_text)
     identifier = _identifier(subject_type, value, country, born)
+    policy = resolve_policy(policy_dir)
+    by = load_principal(principal_path, policy=policy)
     with _open(url, key_file, claim_days) as opened:
-        found = opened.history(identifier)
+        found = opened.history(identifier, by=by, now=now, policy=policy)
     data = found.to_json()
     claim = data["claim"]
     lines = [

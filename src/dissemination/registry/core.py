@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from dissemination.decision import Decision
 from dissemination.errors import RegistryError
 from dissemination.models import Item, Owner, Principal
-from dissemination.policy import Policy
+from dissemination.policy import Policy, default_policy
 from dissemination.registry import ingest, lifecycle
 from dissemination.registry import lookup as lookups
 from dissemination.registry import rekey as rekeying
@@ -50,6 +50,10 @@ DEFAULT_CLAIM_PERIOD: Final = dt.timedelta(days=180)
 """How long a claim holds unless renewed (or transferred, which renews it)."""
 
 _INGEST: Final = "ingest"
+
+
+def _authority(policy: Policy | None) -> lifecycle.Authority:
+    return lifecycle.Authority.of(policy if policy is not None else default_policy())
 
 
 class Registry:
@@ -309,86 +313,145 @@ class Registry:
         to: Owner,
         *,
         now: dt.datetime,
-        actor: str,
+        by: Principal,
         reason: str,
+        policy: Policy | None = None,
     ) -> Claim:
         """Hand a subject to another owner (a law-enforcement agency, say); history stays.
 
-        The new owner's claim runs from `now` for a full claim period.
+        Only the owner's organisation, or a principal with the profile's
+        `registry_admin_role`, may; anyone else is refused and the refusal
+        recorded. The new owner's claim runs from `now` for a full claim
+        period, and never ends before the old one would have.
 
         Args:
             subject: the subject.
             to: the new owner.
             now: when, with a zone.
-            actor: who hands it over.
+            by: who hands it over (their id is the recorded actor).
             reason: why.
+            policy: the profile naming the registry roles (the embedded default when None).
 
         Returns:
             The new claim.
 
         Raises:
             IdentifierError: the subject's identifier cannot be right.
+            RefusedError: `by` may not hand this subject over (the refusal is recorded).
+            ClockBehindError: `now` is earlier than the subject's last change.
             RegistryError: the subject has no live owner, or a database error.
         """
         return lifecycle.transfer(
-            self._store, subject, to, now=now, actor=actor, reason=reason, period=self.claim_period
+            self._store,
+            subject,
+            to,
+            now=now,
+            by=by,
+            authority=_authority(policy),
+            reason=reason,
+            period=self.claim_period,
         )
 
     def renew(
-        self, subject: Subject, *, now: dt.datetime, actor: str, reason: str | None = None
+        self,
+        subject: Subject,
+        *,
+        now: dt.datetime,
+        by: Principal,
+        reason: str | None = None,
+        policy: Policy | None = None,
     ) -> Claim:
-        """Extend a live claim by a full claim period from `now`.
+        """Extend a live claim to a full claim period from `now` (never shortening it).
+
+        Only the owner's organisation or a registry administrator may.
 
         Args:
             subject: the subject.
             now: when, with a zone.
-            actor: who renews.
+            by: who renews (their id is the recorded actor).
             reason: why, if given.
+            policy: the profile naming the registry roles (the embedded default when None).
 
         Returns:
             The renewed claim.
 
         Raises:
             IdentifierError: the subject's identifier cannot be right.
+            RefusedError: `by` may not renew this claim (the refusal is recorded).
+            ClockBehindError: `now` is earlier than the subject's last change.
             RegistryError: the subject has no live owner, or a database error.
         """
         return lifecycle.renew(
-            self._store, subject, now=now, actor=actor, reason=reason, period=self.claim_period
+            self._store,
+            subject,
+            now=now,
+            by=by,
+            authority=_authority(policy),
+            reason=reason,
+            period=self.claim_period,
         )
 
-    def release(self, subject: Subject, *, now: dt.datetime, actor: str, reason: str) -> None:
+    def release(
+        self,
+        subject: Subject,
+        *,
+        now: dt.datetime,
+        by: Principal,
+        reason: str,
+        policy: Policy | None = None,
+    ) -> None:
         """Give up ownership of a subject: it is unowned until an item claims it anew.
 
-        The links to items stay; the history records the release.
+        Only the owner's organisation or a registry administrator may. The
+        links to items stay; the history records the release.
 
         Args:
             subject: the subject.
             now: when, with a zone.
-            actor: who releases.
+            by: who releases (their id is the recorded actor).
             reason: why.
+            policy: the profile naming the registry roles (the embedded default when None).
 
         Raises:
             IdentifierError: the subject's identifier cannot be right.
+            RefusedError: `by` may not release this subject (the refusal is recorded).
+            ClockBehindError: `now` is earlier than the subject's last change.
             RegistryError: the subject has no live owner, or a database error.
         """
-        lifecycle.release(self._store, subject, now=now, actor=actor, reason=reason)
+        lifecycle.release(
+            self._store, subject, now=now, by=by, authority=_authority(policy), reason=reason
+        )
 
-    def history(self, subject: Subject) -> History:
+    def history(
+        self,
+        subject: Subject,
+        *,
+        by: Principal,
+        now: dt.datetime,
+        policy: Policy | None = None,
+    ) -> History:
         """Every change to a subject's ownership and links, for its owner or an auditor.
 
-        Not filtered by any policy: do not show it to readers; use `lookup`.
+        For the owner's organisation, a principal with the profile's
+        `registry_auditor_role` or `registry_admin_role`; anyone else is
+        refused and the refusal recorded. Not filtered by the policy: do not
+        show it to readers; use `lookup`.
 
         Args:
             subject: the subject.
+            by: who asks.
+            now: when, with a zone (a refusal is recorded at this time).
+            policy: the profile naming the registry roles (the embedded default when None).
 
         Returns:
             The claim (lapsed or not), the linked items and the events, oldest first.
 
         Raises:
             IdentifierError: the subject's identifier cannot be right.
+            RefusedError: `by` may not read this history (the refusal is recorded).
             RegistryError: a database error.
         """
-        return lifecycle.history(self._store, subject)
+        return lifecycle.history(self._store, subject, by=by, authority=_authority(policy), now=now)
 
     # -- keys ----------------------------------------------------------------------
 

@@ -12,17 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy import ColumnElement, Table, and_, delete, select, update
 from sqlalchemy.engine import Connection
 
+from dissemination.errors import RefusedError, safe_term
 from dissemination.identifiers import NormalisedIdentifier
-from dissemination.models import Owner
+from dissemination.models import Owner, Principal
+from dissemination.policy import Policy
 from dissemination.registry.answers import Claim, Event, History
 from dissemination.registry.database import Conflict
 from dissemination.registry.store import Store, Subject, aware, claim_of, identifier_of
 
 __all__ = [
+    "Authority",
     "Replay",
     "expiry",
     "history",
@@ -105,6 +109,98 @@ def take_over_lapsed(
     return claim
 
 
+@dataclass(frozen=True, slots=True)
+class Authority:
+    """Who may change or read a subject's ownership (DESIGN §5; issue 12, deliver 7).
+
+    The owner's organisation may hand off, renew and release its own claims
+    and read their history. A principal with the profile's
+    `registry_admin_role` may do so for any subject; one with its
+    `registry_auditor_role` may read any history. Everyone else is refused,
+    and the refusal is recorded in the subject's history.
+
+    Attributes:
+        admin_role: the registry administrator role, if the profile names one.
+        auditor_role: the registry auditor role, if the profile names one.
+    """
+
+    admin_role: str | None = None
+    auditor_role: str | None = None
+
+    @classmethod
+    def of(cls, policy: Policy) -> Authority:
+        """The roles a profile names (`settings:` in `profile.yaml`).
+
+        Args:
+            policy: the profile.
+
+        Returns:
+            The authority it defines.
+        """
+        settings = policy.settings
+        return cls(settings.registry_admin_role, settings.registry_auditor_role)
+
+    def _has(self, who: Principal, role: str | None) -> bool:
+        return role is not None and role in who.roles
+
+    def may_change(self, who: Principal, claim: Claim | None) -> bool:
+        """Whether `who` may transfer, renew or release a subject with this claim.
+
+        Args:
+            who: the principal acting.
+            claim: the subject's claim (None when unowned).
+
+        Returns:
+            True for the owner's organisation or a registry administrator.
+        """
+        owns = claim is not None and claim.owner.organisation == who.organisation
+        return owns or self._has(who, self.admin_role)
+
+    def may_read(self, who: Principal, claim: Claim | None) -> bool:
+        """Whether `who` may read the history of a subject with this claim.
+
+        Args:
+            who: the principal asking.
+            claim: the subject's claim, lapsed or not (None when unowned).
+
+        Returns:
+            True for the owner's organisation, an auditor or an administrator.
+        """
+        return self.may_change(who, claim) or self._has(who, self.auditor_role)
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """What a transaction returns when it recorded a refusal (committed, then raised)."""
+
+    operation: str
+
+
+def _refuse(
+    store: Store, connection: Connection, digest: str, *, who: Principal, now: dt.datetime, op: str
+) -> _Refused:
+    """Record a refusal in the subject's history (at the later of `now` and its last event)."""
+    latest = store.last_event(connection, [digest])
+    store.event(
+        connection,
+        digest,
+        at=now if latest is None else max(now, latest),
+        action="refused",
+        actor=who.id,
+        reason=f"{op} refused: not the owner's organisation and no registry role for it",
+    )
+    return _Refused(op)
+
+
+def _raise_refused(refused: _Refused, who: Principal) -> NoReturn:
+    raise RefusedError(
+        f"registry {refused.operation} refused for {safe_term(who.id)}: "
+        "only the owner's organisation or a registry administrator may"
+        + (" (or an auditor)" if refused.operation == "history" else "")
+        + "; the refusal is recorded"
+    )
+
+
 def _same_claim(claims: Table, digest: str, claim: Claim) -> ColumnElement[bool]:
     """The claim row exactly as it was read: the guard of a compare-and-set."""
     expires = (
@@ -135,12 +231,23 @@ def _longest(current: dt.datetime | None, proposed: dt.datetime | None) -> dt.da
 
 
 def _begin_change(
-    store: Store, connection: Connection, identifier: NormalisedIdentifier, now: dt.datetime
-) -> tuple[str, dt.datetime, Claim]:
-    """Lock the subject, place the change in its story, read its live claim.
+    store: Store,
+    connection: Connection,
+    identifier: NormalisedIdentifier,
+    *,
+    now: dt.datetime,
+    who: Principal,
+    authority: Authority,
+    operation: str,
+) -> tuple[str, dt.datetime, Claim] | _Refused:
+    """Lock the subject, check who acts, place the change in time, read the live claim.
+
+    The check comes first and does not depend on whether the subject is owned,
+    so a principal with no right to change it learns nothing from the refusal.
 
     Returns:
-        The digest, the time to record, and the claim (locked against other writers).
+        The digest, the time to record and the live claim (locked against
+        other writers); or the refusal, recorded.
 
     Raises:
         ClockBehindError: `now` is earlier than the subject's last change.
@@ -148,6 +255,8 @@ def _begin_change(
     """
     digest = store.digest_now(connection, identifier)
     store.lock(connection, [digest])
+    if not authority.may_change(who, store.claim(connection, digest)):
+        return _refuse(store, connection, digest, who=who, now=now, op=operation)
     at = store.story_time(connection, [digest], now)
     return digest, at, store.live_claim(connection, digest, at)
 
@@ -158,7 +267,8 @@ def transfer(
     to: Owner,
     *,
     now: dt.datetime,
-    actor: str,
+    by: Principal,
+    authority: Authority,
     reason: str,
     period: dt.timedelta | None,
 ) -> Claim:
@@ -175,7 +285,8 @@ def transfer(
         subject: the subject.
         to: the new owner.
         now: when, with a zone.
-        actor: who hands it over.
+        by: who hands it over (the recorded actor is their id).
+        authority: who may (the profile's registry roles).
         reason: why.
         period: the claim period.
 
@@ -184,6 +295,7 @@ def transfer(
 
     Raises:
         IdentifierError: the subject's identifier cannot be right.
+        RefusedError: `by` may not change this subject (the refusal is recorded).
         ClockBehindError: `now` is earlier than the subject's last change.
         RegistryError: the subject has no live owner, or a database error.
     """
@@ -191,8 +303,19 @@ def transfer(
     identifier = identifier_of(subject)
     claims = store.tables.claims
 
-    def work(connection: Connection) -> Claim:
-        digest, at, current = _begin_change(store, connection, identifier, now)
+    def work(connection: Connection) -> Claim | _Refused:
+        begun = _begin_change(
+            store,
+            connection,
+            identifier,
+            now=now,
+            who=by,
+            authority=authority,
+            operation="transfer",
+        )
+        if isinstance(begun, _Refused):
+            return begun
+        digest, at, current = begun
         expires = _longest(current.expires, expiry(at, period))
         changed = connection.execute(
             update(claims)
@@ -211,7 +334,7 @@ def transfer(
             digest,
             at=at,
             action="transfer",
-            actor=actor,
+            actor=by.id,
             reason=reason,
             item_id=current.item_id,
             owner=to,
@@ -219,7 +342,10 @@ def transfer(
         )
         return Claim(to, at, expires, current.item_id)
 
-    return store.run(work)
+    done = store.run(work)
+    if isinstance(done, _Refused):
+        _raise_refused(done, by)
+    return done
 
 
 def renew(
@@ -227,7 +353,8 @@ def renew(
     subject: Subject,
     *,
     now: dt.datetime,
-    actor: str,
+    by: Principal,
+    authority: Authority,
     reason: str | None,
     period: dt.timedelta | None,
 ) -> Claim:
@@ -241,7 +368,8 @@ def renew(
         store: the registry's store.
         subject: the subject.
         now: when, with a zone.
-        actor: who renews.
+        by: who renews (the recorded actor is their id).
+        authority: who may (the profile's registry roles).
         reason: why, if given.
         period: the claim period.
 
@@ -250,6 +378,7 @@ def renew(
 
     Raises:
         IdentifierError: the subject's identifier cannot be right.
+        RefusedError: `by` may not change this subject (the refusal is recorded).
         ClockBehindError: `now` is earlier than the subject's last change.
         RegistryError: the subject has no live owner, or a database error.
     """
@@ -257,8 +386,13 @@ def renew(
     identifier = identifier_of(subject)
     claims = store.tables.claims
 
-    def work(connection: Connection) -> Claim:
-        digest, at, current = _begin_change(store, connection, identifier, now)
+    def work(connection: Connection) -> Claim | _Refused:
+        begun = _begin_change(
+            store, connection, identifier, now=now, who=by, authority=authority, operation="renewal"
+        )
+        if isinstance(begun, _Refused):
+            return begun
+        digest, at, current = begun
         expires = _longest(current.expires, expiry(at, period))
         changed = connection.execute(
             update(claims).where(_same_claim(claims, digest, current)).values(expires=expires)
@@ -269,7 +403,7 @@ def renew(
             digest,
             at=at,
             action="renew",
-            actor=actor,
+            actor=by.id,
             reason=reason,
             item_id=current.item_id,
             owner=current.owner,
@@ -277,10 +411,21 @@ def renew(
         )
         return Claim(current.owner, current.since, expires, current.item_id)
 
-    return store.run(work)
+    done = store.run(work)
+    if isinstance(done, _Refused):
+        _raise_refused(done, by)
+    return done
 
 
-def release(store: Store, subject: Subject, *, now: dt.datetime, actor: str, reason: str) -> None:
+def release(
+    store: Store,
+    subject: Subject,
+    *,
+    now: dt.datetime,
+    by: Principal,
+    authority: Authority,
+    reason: str,
+) -> None:
     """Give up ownership of a subject; its links stay (see `Registry.release`).
 
     As `transfer`: locked, placed in time, compare-and-set delete, event
@@ -291,11 +436,13 @@ def release(store: Store, subject: Subject, *, now: dt.datetime, actor: str, rea
         store: the registry's store.
         subject: the subject.
         now: when, with a zone.
-        actor: who releases.
+        by: who releases (the recorded actor is their id).
+        authority: who may (the profile's registry roles).
         reason: why.
 
     Raises:
         IdentifierError: the subject's identifier cannot be right.
+        RefusedError: `by` may not change this subject (the refusal is recorded).
         ClockBehindError: `now` is earlier than the subject's last change.
         RegistryError: the subject has no live owner, or a database error.
     """
@@ -303,8 +450,13 @@ def release(store: Store, subject: Subject, *, now: dt.datetime, actor: str, rea
     identifier = identifier_of(subject)
     claims = store.tables.claims
 
-    def work(connection: Connection) -> None:
-        digest, at, current = _begin_change(store, connection, identifier, now)
+    def work(connection: Connection) -> _Refused | None:
+        begun = _begin_change(
+            store, connection, identifier, now=now, who=by, authority=authority, operation="release"
+        )
+        if isinstance(begun, _Refused):
+            return begun
+        digest, at, current = begun
         changed = connection.execute(
             delete(claims).where(_same_claim(claims, digest, current))
         ).rowcount
@@ -314,39 +466,55 @@ def release(store: Store, subject: Subject, *, now: dt.datetime, actor: str, rea
             digest,
             at=at,
             action="release",
-            actor=actor,
+            actor=by.id,
             reason=reason,
             item_id=current.item_id,
         )
+        return None
 
-    store.run(work)
+    done = store.run(work)
+    if done is not None:
+        _raise_refused(done, by)
 
 
-def history(store: Store, subject: Subject) -> History:
+def history(
+    store: Store, subject: Subject, *, by: Principal, authority: Authority, now: dt.datetime
+) -> History:
     """Every change to a subject's ownership and links (see `Registry.history`).
+
+    Read in one read-only transaction; a principal who may not read it is
+    refused, and the refusal is recorded in a second (write) transaction.
 
     Args:
         store: the registry's store.
         subject: the subject.
+        by: who asks.
+        authority: who may (the owner's organisation, an auditor, an administrator).
+        now: when, with a zone (the time a refusal is recorded at).
 
     Returns:
         The claim (lapsed or not), the linked items and the events, oldest first.
 
     Raises:
         IdentifierError: the subject's identifier cannot be right.
+        RefusedError: `by` may not read this history (the refusal is recorded).
         RegistryError: a database error.
     """
+    now = aware(now)
     identifier = identifier_of(subject)
     events = store.tables.events
 
-    def work(connection: Connection) -> History:
+    def work(connection: Connection) -> History | None:
         digest = store.digest_now(connection, identifier)
+        claim = store.claim(connection, digest)
+        if not authority.may_read(by, claim):
+            return None
         rows = connection.execute(
             select(events).where(events.c.digest == digest).order_by(events.c.id)
         ).all()
         return History(
             identifier=identifier,
-            claim=store.claim(connection, digest),
+            claim=claim,
             items=store.linked_ids(connection, digest),
             events=tuple(
                 Event(
@@ -368,7 +536,16 @@ def history(store: Store, subject: Subject) -> History:
             ),
         )
 
-    return store.run(work, write=False)
+    found = store.run(work, write=False)
+    if found is not None:
+        return found
+
+    def record(connection: Connection) -> _Refused:
+        digest = store.digest_now(connection, identifier)
+        store.lock(connection, [digest])
+        return _refuse(store, connection, digest, who=by, now=now, op="history")
+
+    _raise_refused(store.run(record), by)
 
 
 @dataclass(frozen=True, slots=True)
