@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from dissemination import IdentifierError, Item
 from dissemination.identifiers import normalise_value
 from dissemination.registry import Registry
-from tests.registry.support import KEYS, NOW, item, reader
+from tests.registry.support import AUDITOR, KEYS, NOW, item, reader
 
 VALUES = ["MSCU1234566", "CSQU3054383", "TGHU9999995", "ABCU1234560"]
 OWNERS = ["border-force", "nca"]
@@ -28,7 +28,7 @@ def _state(registry: Registry) -> list[Any]:
     state = []
     for value in VALUES:
         identifier = normalise_value("container", value)
-        history = registry.history(identifier)
+        history = registry.history(identifier, by=AUDITOR, now=NOW)
         claim = history.claim
         state.append(
             (
@@ -96,6 +96,6 @@ def test_a_large_batch_links_every_item(registry: Registry) -> None:
     answer = registry.lookup(normalise_value("container", VALUES[1]), reader(), now=NOW, limit=1000)
     assert len(answer.items) == 1000
     assert answer.next == "IT-0999"
-    assert registry.history(normalise_value("container", VALUES[1])).items == tuple(
-        i.id for i in items
-    )
+    assert registry.history(
+        normalise_value("container", VALUES[1]), by=AUDITOR, now=NOW
+    ).items == tuple(i.id for i in items)
