@@ -21,6 +21,7 @@ from dissemination import (
     load_principal,
     sign_label,
 )
+from dissemination.errors import TrustStoreRequiredError
 from tests.conftest import HUMBER, NOW
 
 BORDER_FORCE = generate_key()
@@ -114,9 +115,11 @@ def test_a_verified_label_decides_as_usual(strict: Policy, policy: Policy) -> No
     )
 
 
-def test_without_a_check_every_item_fails_closed(strict: Policy) -> None:
+def test_without_a_check_decide_refuses(strict: Policy) -> None:
+    """Issue 13: no trust store is a set-up error, refused, not a silent `none` for every item."""
     signed = sign_label(container(strict), BORDER_FORCE)
-    assert decide(READER, signed, now=NOW, policy=strict).view is View.NONE
+    with pytest.raises(TrustStoreRequiredError, match="requires signed labels"):
+        decide(READER, signed, now=NOW, policy=strict)
 
 
 def test_a_check_that_raises_fails_closed(strict: Policy) -> None:

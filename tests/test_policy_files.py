@@ -188,7 +188,7 @@ def test_a_variant_policy_has_its_own_digest_and_fast_path() -> None:
     assert variant.digest != default.digest
     assert variant.compiled is not default.compiled
     assert variant.rows == default.rows
-    decision = decide(AGENCY_SC, ITEM, now=NOW, policy=variant)
-    assert decision.view is View.NONE  # no label check given: fails closed
+    decision = decide(AGENCY_SC, ITEM, now=NOW, policy=variant, label_check=lambda _item: False)
+    assert decision.view is View.NONE  # an unsigned label fails the check
     assert decision.policy == variant.digest
     assert decide(AGENCY_SC, ITEM, now=NOW, policy=default).view is View.SANITISED

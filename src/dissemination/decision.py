@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from dissemination.engine import EngineFailure
+from dissemination.errors import TrustStoreRequiredError
 from dissemination.facts import (
     LABEL_INTEGRITY_FAILED,
     handling_facts,
@@ -45,7 +46,7 @@ from dissemination.vocabulary import View, Vocabulary
 if TYPE_CHECKING:
     from dissemination.compiled import CompiledPolicy, ItemPlan, ReaderPlan
 
-__all__ = ["Decision", "LabelCheck", "Reason", "Withheld", "decide", "utc_day"]
+__all__ = ["Decision", "LabelCheck", "Reason", "Withheld", "decide", "require_trust", "utc_day"]
 
 LabelCheck = Callable[[Item], bool]
 """A label-integrity check: True when the item's signed label verifies."""
@@ -207,6 +208,21 @@ def _marking_kinds_unknown(item: Item, policy: Policy) -> bool:
     return False
 
 
+def require_trust(policy: Policy, label_check: LabelCheck | None) -> None:
+    """Refuse to decide by a profile that requires signed labels without a label check.
+
+    Args:
+        policy: the profile.
+        label_check: the check `decide` was given.
+
+    Raises:
+        TrustStoreRequiredError: the profile requires signed labels and there
+            is no check (every item would silently be `none`).
+    """
+    if label_check is None and policy.settings.require_signed_labels:
+        raise TrustStoreRequiredError(profile=policy.name)
+
+
 def utc_day(now: dt.datetime) -> dt.date:
     """The UTC calendar day of an instant: the day vetting expiry is judged on.
 
@@ -253,19 +269,22 @@ def decide(
         now: the time of the decision, with a time zone (embargoes, vetting expiry).
         policy: the profile to decide by; the embedded default when None.
         label_check: when the profile sets `require_signed_labels`, the check
-            that the item's signed label verifies; without one, every item
-            fails that requirement (fail closed).
+            that the item's signed label verifies (an item that fails it is
+            shown to nobody); required by such a profile.
 
     Returns:
         The decision.
 
     Raises:
         ValueError: `now` has no time zone (a programming error, not a denial).
+        TrustStoreRequiredError: the profile requires signed labels and no
+            `label_check` was given (a set-up error: refused, not a silent `none`).
     """
     if now.utcoffset() is None:  # also None when `now` has no tzinfo
         raise ValueError("`now` must carry a time zone")
     if policy is None:
         policy = default_policy()
+    require_trust(policy, label_check)
     try:
         return _decide(principal, item, now, policy, label_check)
     except EngineFailure as failure:
@@ -528,6 +547,7 @@ def _decide_reference(
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("`now` must carry a time zone")
     policy = policy if policy is not None else default_policy()
+    require_trust(policy, label_check)
     try:
         return _reference(principal, item, now, policy, label_check)
     except EngineFailure as failure:

@@ -16,6 +16,7 @@ unreadable policy directory) and for infrastructure that fails.
     ├── PolicyError             a policy directory that cannot be loaded or is malformed
     ├── InvalidLabelSignature   a label signature that does not verify, for any reason
     ├── TrailError              the disclosure trail cannot be read or written
+    ├── TrustStoreRequiredError a profile requires signed labels and no trust store was given
     ├── RefusedError            an operation the policy refuses this principal (exit 1)
     └── UnavailableError        the environment failed: database unreachable, disk full (exit 3)
 
@@ -69,6 +70,7 @@ __all__ = [
     "RegistryError",
     "RegistryKeyError",
     "TrailError",
+    "TrustStoreRequiredError",
     "UnavailableError",
     "UnknownTermError",
     "safe_term",
@@ -329,3 +331,26 @@ class UnavailableError(DisseminationError):
 
     Retrying later may succeed; the CLI exits 3. Input was not at fault.
     """
+
+
+class TrustStoreRequiredError(DisseminationError):
+    """A profile requires signed labels and no trust store (label check) was given.
+
+    Without one every item would fail the requirement and be shown to nobody,
+    silently; the set-up is refused instead (the CLI exits 2).
+
+    Attributes:
+        profile: the profile's name.
+    """
+
+    def __init__(self, *, profile: str) -> None:
+        """Create the error.
+
+        Args:
+            profile: the name of the profile that requires signed labels.
+        """
+        self.profile = profile
+        super().__init__(
+            f"profile {safe_term(profile)} requires signed labels: give a trust store "
+            "(`--trust DIR` or `DISSEMINATION_TRUST`; `label_check=` in Python)"
+        )

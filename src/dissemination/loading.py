@@ -42,6 +42,7 @@ __all__ = [
     "contract_terms",
     "field_path",
     "iter_items",
+    "iter_sourced_items",
     "load_item",
     "load_principal",
     "load_principals",
@@ -278,16 +279,20 @@ def _json_line_item(
     return parse_item(data, source=source, policy=policy)
 
 
-def _is_json_line(line: bytes) -> bool:
-    """Whether one line holds a whole JSON document (so the file is JSON Lines)."""
-    text = line.decode("utf-8", errors="replace").strip()
-    if not text.startswith("{"):
+def _is_json_lines(first: bytes, suffix: str) -> bool:
+    """Whether a file is JSON Lines, from its name or its first non-blank line.
+
+    A line that opens and closes a JSON object is a whole document, so the
+    file is JSON Lines (a pretty-printed JSON item's first line never closes
+    it; a one-line item is JSON Lines of one). The line need not be valid: a
+    bad first record is that record's error, not the file's.
+    """
+    if suffix == ".jsonl":
+        return True
+    if suffix in {".yaml", ".yml"}:
         return False
-    try:
-        parse_document(text, source="", yaml_ok=False)
-    except InputError:
-        return False
-    return True
+    text = first.strip()
+    return text.startswith(b"{") and text.endswith(b"}")
 
 
 def _stream_items(
@@ -297,7 +302,7 @@ def _stream_items(
     suffix: str,
     policy: Policy | None,
     on_error: OnError | None,
-) -> Iterator[Item]:
+) -> Iterator[tuple[str, Item]]:
     lines = _lines(handle)
     first: tuple[int, bytes | None] | None = None
     for number, line in lines:
@@ -307,7 +312,7 @@ def _stream_items(
     if first is None:
         return
     number, line = first
-    if suffix != ".jsonl" and line is not None and not _is_json_line(line):
+    if line is not None and not _is_json_lines(line, suffix):
         # One JSON or YAML document, however it is laid out.
         rest = handle.read(MAX_DOCUMENT_BYTES + 1)
         data = b"\n" * (number - 1) + line + rest
@@ -315,13 +320,16 @@ def _stream_items(
             raise InputError(f"larger than {MAX_DOCUMENT_BYTES} bytes", source=name)
         text = decode(data, source=name)
         document, node = parse_document_node(text, source=name)
-        yield _validate(
-            Item,
-            document,
-            document="item",
-            source=name,
-            policy=policy or default_policy(),
-            node=node,
+        yield (
+            name,
+            _validate(
+                Item,
+                document,
+                document="item",
+                source=name,
+                policy=policy or default_policy(),
+                node=node,
+            ),
         )
         return
     for number, line in itertools.chain([first], lines):
@@ -333,37 +341,19 @@ def _stream_items(
             on_error(exc)
             continue
         if item is not None:
-            yield item
+            yield f"{name}:{number}", item
 
 
-def iter_items(
+def iter_sourced_items(
     path: str | Path,
     *,
     policy: Policy | None = None,
     on_error: OnError | None = None,
-) -> Iterator[Item]:
-    """Stream items from a directory, a JSON Lines file or stream, or one document.
-
-    A file (or standard input, `-`) whose first line is a whole JSON document
-    is JSON Lines, whatever its name (and a `.jsonl` file always is): it is
-    read one line at a time, so memory stays constant however long it is.
-    Blank lines are skipped. Anything else is one JSON or YAML item. An error
-    names the file and line, never the content.
-
-    Args:
-        path: a directory, a JSON Lines file, a single JSON or YAML item, or
-            `-` for standard input.
-        policy: the profile whose vocabulary applies (the default when None).
-        on_error: when given, a record (a line, or a file of a directory) that
-            cannot be used is passed to it as an `InputError` and reading goes
-            on; when None, the first such record raises.
-
-    Yields:
-        Items, in file (or sorted file name) order.
+) -> Iterator[tuple[str, Item]]:
+    """As `iter_items`, with where each item came from (`FILE` or `FILE:LINE`).
 
     Raises:
-        InputError: the path cannot be read, or (without `on_error`) a record
-            is not a valid item.
+        InputError: as `iter_items`.
     """
     if str(path) == STDIN:
         yield from _stream_items(
@@ -380,9 +370,42 @@ def iter_items(
                     raise
                 on_error(exc)
                 continue
-            yield item
+            yield str(file), item
         return
     with open_regular(path) as handle:
         yield from _stream_items(
             handle, name=str(path), suffix=path.suffix, policy=policy, on_error=on_error
         )
+
+
+def iter_items(
+    path: str | Path,
+    *,
+    policy: Policy | None = None,
+    on_error: OnError | None = None,
+) -> Iterator[Item]:
+    """Stream items from a directory, a JSON Lines file or stream, or one document.
+
+    A `.jsonl` file is JSON Lines, and so is any other (but `.yaml`/`.yml`)
+    file or standard input (`-`) whose first non-blank line opens and closes
+    a JSON object: it is read one line at a time, so memory stays constant
+    however long it is. Blank lines are skipped. Anything else is one JSON or
+    YAML item. An error names the file and line, never the content.
+
+    Args:
+        path: a directory, a JSON Lines file, a single JSON or YAML item, or
+            `-` for standard input.
+        policy: the profile whose vocabulary applies (the default when None).
+        on_error: when given, a record (a line, or a file of a directory) that
+            cannot be used is passed to it as an `InputError` and reading goes
+            on; when None, the first such record raises.
+
+    Yields:
+        Items, in file (or sorted file name) order.
+
+    Raises:
+        InputError: the path cannot be read, or (without `on_error`) a record
+            is not a valid item.
+    """
+    for _source, item in iter_sourced_items(path, policy=policy, on_error=on_error):
+        yield item

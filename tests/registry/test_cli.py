@@ -174,7 +174,7 @@ def test_a_bad_identifier_exits_2_and_writes_nothing(
     result = run("registry", "register", good, tmp_path / "bad.yaml", "--key-file", keys)
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "error: item `HUM-2026-000123`: `subjects.0` invalid `container` identifier: "
+        f"error: {tmp_path / 'bad.yaml'}: `subjects.0` invalid `container` identifier: "
         "check digit does not match (ISO 6346)"
     )
     assert _database_bytes(database) == before  # not even the good item was written
@@ -186,24 +186,25 @@ def test_a_bad_identifier_exits_2_and_writes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("extra", "env", "words"),
+    ("extra", "env", "words", "code"),
     [
-        ([], {}, "no registry key"),
+        ([], {}, "no registry key", 2),
         (
             ["--db", "postgresql+psycopg://u:pw@127.0.0.1:1/x"],
             {"key": True},
             "cannot use the database",
+            3,  # the environment failed (issue 13 item 6)
         ),
-        (["--db", "mysql://h/x"], {"key": True}, "unsupported database `mysql`"),
+        (["--db", "mysql://h/x"], {"key": True}, "unsupported database `mysql`", 2),
     ],
 )
-def test_infrastructure_errors_exit_2_in_one_line(
-    setup: tuple[Path, Path], extra: list[str], env: dict[str, bool], words: str
+def test_infrastructure_errors_exit_2_or_3_in_one_line(
+    setup: tuple[Path, Path], extra: list[str], env: dict[str, bool], words: str, code: int
 ) -> None:
     keys, database = setup
     key_args = ["--key-file", str(keys)] if env.get("key") else []
     result = run("registry", "history", "vehicle", "AB12CDE", "--as", OFFICER, *key_args, *extra)
-    assert result.exit_code == 2
+    assert result.exit_code == code
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert words in lines[0]

@@ -1,8 +1,11 @@
 """The `dissemination` command line.
 
 Exit codes: 0 for any decision (a denial is an answer), 1 where a command
-reports a finding (a failed check), 2 for bad input, with a one-line error
-naming the file and field, never a traceback.
+reports a finding (a failed check: verify, test, diff, audit verify, a refused
+hand-off), 2 for bad input or usage, with a one-line error naming the file and
+field, 3 when the environment failed (database unreachable, disk full, trail
+unwritable), 70 for an unexpected error (one line; the traceback only with
+`--debug`). Never a traceback otherwise.
 
 Each group of commands lives in its own module and is registered here.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 import click
 
 from dissemination import __version__
-from dissemination.cli._common import DisseminationGroup
+from dissemination.cli._common import DEBUG_META, DisseminationGroup
 from dissemination.cli.audit import audit
 from dissemination.cli.core import demo, filter_command, schema, view
 from dissemination.cli.integrity import keys, sign, verify
@@ -33,8 +36,20 @@ __all__ = ["main"]
 
 @click.group(cls=DisseminationGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dissemination")
-def main() -> None:
-    """Decide what intelligence each reader may see, and render it redacted."""
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="DISSEMINATION_DEBUG",
+    help="On an unexpected error, print the traceback too.",
+)
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Decide what intelligence each reader may see, and render it redacted.
+
+    Exit codes: 0 an answer (a denial is an answer), 1 a check that failed,
+    2 bad input or usage, 3 the environment failed, 70 an unexpected error.
+    """
+    ctx.meta[DEBUG_META] = debug
 
 
 main.add_command(view)

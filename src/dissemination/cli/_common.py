@@ -6,22 +6,32 @@ import datetime as dt
 import json
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from dissemination.errors import DisseminationError, RefusedError, UnavailableError
+from dissemination.errors import (
+    DisseminationError,
+    RefusedError,
+    RegistryError,
+    RegistryKeyError,
+    TrailError,
+    UnavailableError,
+)
 from dissemination.policy import Policy, load_policy
 
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_ENVIRONMENT",
     "EXIT_FAILED_CHECK",
+    "EXIT_SOFTWARE",
     "DisseminationGroup",
     "atomic_write_lines",
     "dump_json",
+    "environment_failed",
     "now_option",
     "parse_now",
     "policy_option",
@@ -40,29 +50,86 @@ EXIT_ENVIRONMENT = 3
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class DisseminationGroup(click.Group):
-    """A click group that turns library errors into one line and an exit code.
+_ENVIRONMENT_CAUSES = frozenset({"OperationalError", "InterfaceError", "TimeoutError"})
+"""SQLAlchemy's (and the DB-API's) errors of a database that cannot be reached."""
 
-    `RefusedError` exits 1, `UnavailableError` 3, any other library error 2.
+
+def environment_failed(exc: DisseminationError) -> bool:
+    """Whether a library error means the environment failed (exit 3), not the input.
+
+    `UnavailableError` always does. A trail or registry error does when what
+    it translated was an operating-system error (disk full, permission
+    denied) or a database that cannot be reached.
+
+    Args:
+        exc: the error.
+
+    Returns:
+        True for an environment failure.
+    """
+    if isinstance(exc, UnavailableError):
+        return True
+    if not isinstance(exc, TrailError | RegistryError) or isinstance(exc, RegistryKeyError):
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, OSError) and not isinstance(cause, FileNotFoundError | IsADirectoryError):
+        return True
+    return cause is not None and type(cause).__name__ in _ENVIRONMENT_CAUSES
+
+
+EXIT_SOFTWARE = 70
+"""Exit code for an error the library did not expect (a bug): `EX_SOFTWARE` of sysexits."""
+
+DEBUG_META = "dissemination.debug"
+"""Where the root context keeps `--debug`."""
+
+
+class DisseminationGroup(click.Group):
+    """A click group that turns every error into one line and an exit code.
+
+    `RefusedError` exits 1, an environment failure (`environment_failed`) 3,
+    any other library error 2;
+    an operating-system error (a disk that is full, a file that cannot be
+    written) 3; anything else is a bug: one line and 70, with the traceback
+    only under `--debug`.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; a `DisseminationError` becomes `error: ...` and its exit code."""
+        """Run the command; an error becomes `error: ...` and its exit code."""
         try:
             return super().invoke(ctx)
         except RefusedError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_FAILED_CHECK)
-        except UnavailableError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_ENVIRONMENT)
         except DisseminationError as exc:
             click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_BAD_INPUT)
+            ctx.exit(EXIT_ENVIRONMENT if environment_failed(exc) else EXIT_BAD_INPUT)
         except BrokenPipeError:
             # The reader of our output went away (`| head`): not an error of ours.
             sys.stderr.close()
             ctx.exit(0)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except OSError as exc:
+            where = f" `{exc.filename}`" if isinstance(exc.filename, str) else ""
+            click.echo(
+                f"error: cannot read or write{where}: {exc.strerror or 'I/O error'}", err=True
+            )
+            _traceback_if_debug(ctx)
+            ctx.exit(EXIT_ENVIRONMENT)
+        except Exception as exc:  # noqa: BLE001 (the last resort: one line, never a traceback)
+            click.echo(
+                f"error: unexpected {type(exc).__name__} (a bug in dissemination; "
+                "`--debug` shows the traceback)",
+                err=True,
+            )
+            _traceback_if_debug(ctx)
+            ctx.exit(EXIT_SOFTWARE)
+
+
+def _traceback_if_debug(ctx: click.Context) -> None:
+    if ctx.find_root().meta.get(DEBUG_META):
+        click.echo(traceback.format_exc().rstrip("\n"), err=True)
 
 
 def policy_option(function: F) -> F:

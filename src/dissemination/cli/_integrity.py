@@ -22,11 +22,20 @@ import click
 
 from dissemination.audit import DisclosureTrail, open_trail
 from dissemination.decision import Decision, LabelCheck
+from dissemination.errors import TrustStoreRequiredError
 from dissemination.integrity import LabelVerifier, load_private_key, load_trust_store
 from dissemination.models import Item
 from dissemination.policy import Policy
 
-__all__ = ["IntegritySetup", "audit_options", "audit_trail", "integrity_options", "integrity_setup"]
+__all__ = [
+    "IntegritySetup",
+    "audit_options",
+    "audit_trail",
+    "integrity_options",
+    "integrity_setup",
+    "label_check",
+    "trust_option",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,7 +49,11 @@ def _keep(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 def integrity_options(function: F) -> F:
     """Add `--trust`, `--audit`, `--audit-key` and `--checkpoint-every` to a command."""
-    function = audit_options(function)
+    return trust_option(audit_options(function))
+
+
+def trust_option(function: F) -> F:
+    """Add `--trust DIR` (or `DISSEMINATION_TRUST`) to a command; read it with `label_check`."""
     return click.option(
         "--trust",
         type=click.Path(path_type=Path),
@@ -129,28 +142,43 @@ def integrity_setup(policy: Policy) -> IntegritySetup:
         The label check and trail to use.
 
     Raises:
-        click.UsageError: the profile requires signed labels and no `--trust`
-            was given.
+        TrustStoreRequiredError: the profile requires signed labels and no
+            `--trust` was given.
         KeyFileError: the trust store or trail key cannot be used.
         TrailError: the trail cannot be opened.
+    """
+    return IntegritySetup(label_check=label_check(policy), trail=audit_trail())
+
+
+def label_check(policy: Policy) -> LabelCheck | None:
+    """The label check the running command's `--trust` gives, for this profile.
+
+    Args:
+        policy: the profile deciding (its `require_signed_labels` setting).
+
+    Returns:
+        A verifier over the trust store, or None when the profile does not
+        require signed labels (a `--trust` given anyway is named in a warning).
+
+    Raises:
+        TrustStoreRequiredError: the profile requires signed labels and no
+            `--trust` (nor `DISSEMINATION_TRUST`) was given.
+        KeyFileError: the trust store cannot be used.
     """
     ctx = click.get_current_context()
     values: dict[str, Any] = ctx.meta.get(_META, {})
     trust_dir: Path | None = values.get("trust")
-    label_check: LabelCheck | None = None
     if policy.settings.require_signed_labels:
         if trust_dir is None:
-            raise click.UsageError(
-                f"profile `{policy.name}` requires signed labels: give `--trust DIR`"
-            )
-        label_check = LabelVerifier(load_trust_store(trust_dir))
-    elif ctx.get_parameter_source("trust") is click.core.ParameterSource.COMMANDLINE:
+            raise TrustStoreRequiredError(profile=policy.name)
+        return LabelVerifier(load_trust_store(trust_dir))
+    if ctx.get_parameter_source("trust") is click.core.ParameterSource.COMMANDLINE:
         click.echo(
             f"warning: profile `{policy.name}` does not require signed labels; "
             "`--trust` is not used",
             err=True,
         )
-    return IntegritySetup(label_check=label_check, trail=audit_trail())
+    return None
 
 
 def audit_trail() -> DisclosureTrail | None:

@@ -66,9 +66,14 @@ def verify_command(log: str, key_path: Path | None) -> None:
     if report.problem is not None:
         click.echo(f"broken ({report.problem.kind}): {report.problem.message}")
         raise click.exceptions.Exit(EXIT_BROKEN)
+    if not report.checkpoints:
+        signatures = "no checkpoint yet, so no signature to verify"
+    elif report.signatures_checked:
+        signatures = "signatures verified"
+    else:
+        signatures = "signatures not checked"
     click.echo(
-        f"ok: {report.records} records chain, {report.checkpoints} checkpoints "
-        f"({'signatures verified' if report.signatures_checked else 'signatures not checked'})"
+        f"ok: {report.records} records chain, {report.checkpoints} checkpoints ({signatures})"
     )
 
 

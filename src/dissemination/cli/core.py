@@ -18,8 +18,13 @@ from dissemination.cli._common import (
     policy_option,
     resolve_policy,
 )
-from dissemination.cli._integrity import integrity_options, integrity_setup
-from dissemination.decision import decide
+from dissemination.cli._integrity import (
+    integrity_options,
+    integrity_setup,
+    label_check,
+    trust_option,
+)
+from dissemination.decision import LabelCheck, decide
 from dissemination.loading import iter_items, load_item, load_principal, load_principals
 from dissemination.policy import Policy
 from dissemination.redaction import render, render_text
@@ -147,22 +152,43 @@ def schema(document: str, policy_dir: Path | None) -> None:
     click.echo(json.dumps(json_schema(document, policy=policy), indent=2))
 
 
-def _demo_rows(policy: Policy, now: dt.datetime) -> Iterator[tuple[str, list[str]]]:
+def _demo_rows(
+    policy: Policy, now: dt.datetime, check: LabelCheck | None
+) -> Iterator[tuple[str, list[str]]]:
     readers = load_principals(DEMO_DIR / "readers", policy=policy)
     items = list(iter_items(DEMO_DIR / "items", policy=policy))
     yield "reader", [item.id for item in items]
     for reader in readers:
-        yield reader.id, [decide(reader, item, now=now, policy=policy).view.label for item in items]
+        yield (
+            reader.id,
+            [
+                decide(reader, item, now=now, policy=policy, label_check=check).view.label
+                for item in items
+            ],
+        )
+
+
+DEMO_NOW = "2026-11-27T10:00:00Z"
+"""The demo's default time: the scenario's, so the demo reads the same every day."""
 
 
 @click.command()
 @policy_option
-@now_option
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    metavar="TIME",
+    help=f"Decide as of this time, ISO 8601 with a zone. Default: {DEMO_NOW}, "
+    "the scenario's own time (not the clock).",
+)
+@trust_option
 def demo(policy_dir: Path | None, now_text: str | None) -> None:
     """Show what each example reader sees of each example item (Humber ports scenario)."""
-    now = parse_now(now_text or "2026-11-27T10:00:00Z")
+    now = parse_now(now_text or DEMO_NOW)
     policy = resolve_policy(policy_dir)
-    rows = list(_demo_rows(policy, now))
+    check = label_check(policy)
+    rows = list(_demo_rows(policy, now, check))
     widths = [max(len(row[0]) for row in rows)] + [
         max(len(row[1][column]) for row in rows) for column in range(len(rows[0][1]))
     ]
@@ -174,7 +200,7 @@ def demo(policy_dir: Path | None, now_text: str | None) -> None:
         )
     reader = load_principal(DEMO_DIR / "readers" / "agency-frontline.yaml", policy=policy)
     item = load_item(DEMO_DIR / "items" / "hum-001-container.yaml", policy=policy)
-    decision = decide(reader, item, now=now, policy=policy)
+    decision = decide(reader, item, now=now, policy=policy, label_check=check)
     level = reader.vetting.level if reader.vetting else "no"
     click.echo(
         f"\nWhat {reader.id} ({reader.employment}, {level} vetting) "

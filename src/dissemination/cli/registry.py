@@ -31,16 +31,23 @@ from dissemination.cli._common import (
     policy_option,
     resolve_policy,
 )
-from dissemination.cli._integrity import audit_options, audit_trail
+from dissemination.cli._integrity import audit_options, audit_trail, label_check, trust_option
+from dissemination.errors import IdentifierError
 from dissemination.identifiers import (
     IDENTIFIER_TYPES,
     NormalisedIdentifier,
     normalise_subjects,
     normalise_value,
 )
-from dissemination.loading import iter_items, load_principal
+from dissemination.loading import iter_sourced_items, load_principal
 from dissemination.models import Item, Owner
-from dissemination.registry import DEFAULT_CLAIM_PERIOD, Registry, generate_key, load_keys
+from dissemination.registry import (
+    DEFAULT_CLAIM_PERIOD,
+    Registration,
+    Registry,
+    generate_key,
+    load_keys,
+)
 
 __all__ = ["registry"]
 
@@ -121,6 +128,19 @@ def _identifier(
     return normalise_value(subject_type, value, country=country, date_of_birth=born)
 
 
+def _check_identifiers(source: str, item: Item) -> None:
+    """Normalise an item's subjects; a bad one is an error naming the file (and line)."""
+    try:
+        normalise_subjects(item)
+    except IdentifierError as exc:
+        failure = IdentifierError(
+            subject_type=exc.subject_type, problem=exc.problem, field=exc.field, source=source
+        )
+    else:
+        return
+    raise failure
+
+
 def _emit(fmt: str, data: Any, lines: list[str]) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -147,6 +167,7 @@ def registry() -> None:
 @_registry_options
 @policy_option
 @now_option
+@trust_option
 def register(
     *,
     item_paths: tuple[Path, ...],
@@ -160,24 +181,52 @@ def register(
 ) -> None:
     """Register ITEMs (files, directories or JSON Lines): link their subjects, claim the unowned.
 
-    Every item and identifier is checked before anything is written.
+    Every item and identifier is checked before anything is written; an error
+    names the file (and line). With `--trust DIR` (required when the profile
+    requires signed labels) each item's label is verified first, and only a
+    label that verifies counts as verified in the registry.
     """
     now = parse_now(now_text)
     policy = resolve_policy(policy_dir)
-    items: list[Item] = [item for path in item_paths for item in iter_items(path, policy=policy)]
-    for item in items:
-        normalise_subjects(item)  # every identifier checked before anything is written
-    with _open(url, key_file, claim_days) as opened:
-        registered = opened.register_many(items, now=now, actor=actor)
-    results = [
-        (item.id, registrations) for item, registrations in zip(items, registered, strict=True)
+    check = label_check(policy)
+    items: list[tuple[str, Item]] = [
+        sourced for path in item_paths for sourced in iter_sourced_items(path, policy=policy)
     ]
+    for source, item in items:  # every identifier checked before anything is written
+        _check_identifiers(source, item)
+    verified = {item.id: bool(check is not None and check(item)) for _source, item in items}
+    with _open(url, key_file, claim_days) as opened:
+        # One transaction per verification outcome (register_many takes one flag);
+        # identifiers were all checked above, so only a database error can stop
+        # the second after the first. Most runs have one outcome, so one call.
+        registered: dict[int, tuple[Registration, ...]] = {}
+        for outcome in (True, False):
+            group = [
+                (index, item)
+                for index, (_source, item) in enumerate(items)
+                if verified[item.id] is outcome
+            ]
+            if group:
+                done = opened.register_many(
+                    [item for _index, item in group],
+                    now=now,
+                    actor=actor,
+                    label_verified=outcome,
+                )
+                registered.update(zip((index for index, _item in group), done, strict=True))
+    results = [(item.id, registered[index]) for index, (_source, item) in enumerate(items)]
     data = [
-        {"item": item_id, "subjects": [r.to_json() for r in registrations]}
+        {
+            "item": item_id,
+            "label_verified": verified[item_id],
+            "subjects": [r.to_json() for r in registrations],
+        }
         for item_id, registrations in results
     ]
     lines = []
     for item_id, registrations in results:
+        if check is not None and not verified[item_id]:
+            lines.append(f"{item_id}: label does not verify: shown to nobody")
         for r in registrations:
             owner = _owner_text(r.claim.to_json()["owner"])
             if r.outcome == "new":

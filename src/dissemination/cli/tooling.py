@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from dissemination.cli._common import now_option, parse_now, policy_option, resolve_policy
+from dissemination.cli._integrity import label_check, trust_option
 from dissemination.decision import Decision
 from dissemination.loading import iter_items, load_item, load_principal, load_principals
 from dissemination.models import Item, Principal
@@ -284,6 +285,20 @@ def diff(
         raise SystemExit(EXIT_FINDINGS)
 
 
+def _decision_json(kind: str, pairs: Sequence[tuple[Principal | Item, Decision]]) -> str:
+    """The table as JSON: ids, views and rule ids only, never content."""
+    rows = [
+        {kind: who.id, "view": decision.view.label, "rules": list(decision.rules)}
+        for who, decision in pairs
+    ]
+    return json.dumps(rows, indent=2, ensure_ascii=False)
+
+
+_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
 @click.command("who-can-see")
 @click.argument("item_path", metavar="ITEM", type=click.Path(path_type=Path))
 @click.option(
@@ -296,16 +311,20 @@ def diff(
 )
 @policy_option
 @now_option
+@_FORMAT
+@trust_option
 def who_can_see_command(
-    *, item_path: Path, readers_path: Path, policy_dir: Path | None, now_text: str | None
+    *, item_path: Path, readers_path: Path, policy_dir: Path | None, now_text: str | None, fmt: str
 ) -> None:
-    """Which view each reader in DIR gets of ITEM, as a table."""
+    """Which view each reader in DIR gets of ITEM, as a table (or JSON)."""
+    now = parse_now(now_text)
     policy = resolve_policy(policy_dir)
     item = load_item(item_path, policy=policy)
-    pairs = who_can_see(
-        item, load_principals(readers_path, policy=policy), now=parse_now(now_text), policy=policy
+    readers = load_principals(readers_path, policy=policy)
+    pairs = who_can_see(item, readers, now=now, policy=policy, label_check=label_check(policy))
+    click.echo(
+        _decision_json("reader", pairs) if fmt == "json" else _decision_table("reader", pairs)
     )
-    click.echo(_decision_table("reader", pairs))
 
 
 @click.command("what-can-see")
@@ -320,16 +339,21 @@ def who_can_see_command(
 )
 @policy_option
 @now_option
+@_FORMAT
+@trust_option
 def what_can_see_command(
-    *, reader_path: Path, items_path: Path, policy_dir: Path | None, now_text: str | None
+    *, reader_path: Path, items_path: Path, policy_dir: Path | None, now_text: str | None, fmt: str
 ) -> None:
-    """Which view READER gets of each item in DIR, as a table."""
+    """Which view READER gets of each item in DIR, as a table (or JSON)."""
+    now = parse_now(now_text)
     policy = resolve_policy(policy_dir)
     reader = load_principal(reader_path, policy=policy)
+    check = label_check(policy)
     pairs = what_can_see(
-        reader, iter_items(items_path, policy=policy), now=parse_now(now_text), policy=policy
+        reader, iter_items(items_path, policy=policy), now=now, policy=policy, label_check=check
     )
-    click.echo(_decision_table("item", pairs))
+    table = _decision_json if fmt == "json" else _decision_table
+    click.echo(table("item", pairs))
 
 
 @click.command("explain")
@@ -344,9 +368,8 @@ def what_can_see_command(
 )
 @policy_option
 @now_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@_FORMAT
+@trust_option
 def explain_command(
     *, item_path: Path, reader_path: Path, policy_dir: Path | None, now_text: str | None, fmt: str
 ) -> None:
@@ -354,7 +377,9 @@ def explain_command(
     policy = resolve_policy(policy_dir)
     reader = load_principal(reader_path, policy=policy)
     item = load_item(item_path, policy=policy)
-    data = explain(reader, item, now=parse_now(now_text), policy=policy)
+    data = explain(
+        reader, item, now=parse_now(now_text), policy=policy, label_check=label_check(policy)
+    )
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return

@@ -367,6 +367,11 @@ def apply_overrides(
         raise ValueError(problem)
     variant = policy.with_profile(vocabulary=vocabulary, settings=settings)
     if overrides.label_signature is None:
+        if variant.settings.require_signed_labels:
+            # No trust store is a set-up error, refused by `decide`: say what to expect.
+            raise ValueError(
+                "`with` requires signed labels: say `label_signature: verifies` or `fails`"
+            )
         return variant, None
     verifies = overrides.label_signature == "verifies"
     return variant, lambda _item: verifies

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from dissemination.decision import Decision, decide
+from dissemination.decision import Decision, LabelCheck, decide
 from dissemination.models import Item, Principal
 from dissemination.policy import Policy
 from dissemination.tooling.diff import decided_alike
@@ -28,7 +28,12 @@ __all__ = [
 
 
 def who_can_see(
-    item: Item, readers: Iterable[Principal], *, now: dt.datetime, policy: Policy
+    item: Item,
+    readers: Iterable[Principal],
+    *,
+    now: dt.datetime,
+    policy: Policy,
+    label_check: LabelCheck | None = None,
 ) -> list[tuple[Principal, Decision]]:
     """Each reader's decision for one item, best view first.
 
@@ -37,16 +42,25 @@ def who_can_see(
         readers: the readers.
         now: the time of the decisions.
         policy: the policy.
+        label_check: see `decide` (required when the policy requires signed labels).
 
     Returns:
         (reader, decision) pairs, by view (best first), then reader id.
     """
-    pairs = [(reader, decide(reader, item, now=now, policy=policy)) for reader in readers]
+    pairs = [
+        (reader, decide(reader, item, now=now, policy=policy, label_check=label_check))
+        for reader in readers
+    ]
     return sorted(pairs, key=lambda pair: (-pair[1].view, pair[0].id))
 
 
 def what_can_see(
-    reader: Principal, items: Iterable[Item], *, now: dt.datetime, policy: Policy
+    reader: Principal,
+    items: Iterable[Item],
+    *,
+    now: dt.datetime,
+    policy: Policy,
+    label_check: LabelCheck | None = None,
 ) -> list[tuple[Item, Decision]]:
     """One reader's decision for each item, best view first.
 
@@ -55,11 +69,15 @@ def what_can_see(
         items: the items.
         now: the time of the decisions.
         policy: the policy.
+        label_check: see `decide` (required when the policy requires signed labels).
 
     Returns:
         (item, decision) pairs, by view (best first), then item id.
     """
-    pairs = [(item, decide(reader, item, now=now, policy=policy)) for item in items]
+    pairs = [
+        (item, decide(reader, item, now=now, policy=policy, label_check=label_check))
+        for item in items
+    ]
     return sorted(pairs, key=lambda pair: (-pair[1].view, pair[0].id))
 
 
@@ -121,7 +139,14 @@ def corpus_changes(
     return changes
 
 
-def explain(reader: Principal, item: Item, *, now: dt.datetime, policy: Policy) -> dict[str, Any]:
+def explain(
+    reader: Principal,
+    item: Item,
+    *,
+    now: dt.datetime,
+    policy: Policy,
+    label_check: LabelCheck | None = None,
+) -> dict[str, Any]:
     """Why a reader gets the view they get: facts, matching rows, the winning cap, withheld parts.
 
     Args:
@@ -129,6 +154,7 @@ def explain(reader: Principal, item: Item, *, now: dt.datetime, policy: Policy) 
         item: the item.
         now: the time of the decision.
         policy: the policy.
+        label_check: see `decide` (required when the policy requires signed labels).
 
     Returns:
         JSON-ready data: `facts`, `matching_rows` (each with effect, view and
@@ -137,7 +163,8 @@ def explain(reader: Principal, item: Item, *, now: dt.datetime, policy: Policy) 
         and `withheld` (each portion or subject removed, by id, with the rule
         and its words).
     """
-    return explain_decision(item, decide(reader, item, now=now, policy=policy), policy)
+    decision = decide(reader, item, now=now, policy=policy, label_check=label_check)
+    return explain_decision(item, decision, policy)
 
 
 def explain_decision(item: Item, decision: Decision, policy: Policy) -> dict[str, Any]:
