@@ -1,8 +1,7 @@
 """The library's names the benchmarks use where they are being renamed.
 
-`dissemination.filter` shadows a builtin and is being renamed (issue 11 item 8);
-the benchmarks take whichever name this checkout has, so they run on either side
-of that change.
+`dissemination.filter` shadowed a builtin and is now `filter_items` (issue 11
+item 8); the benchmarks import it from here.
 """
 
 from __future__ import annotations
@@ -11,4 +10,4 @@ from typing import Any
 
 import dissemination
 
-filter_items: Any = getattr(dissemination, "filter_items", None) or dissemination.filter
+filter_items: Any = dissemination.filter_items

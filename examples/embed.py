@@ -28,7 +28,7 @@ def main() -> None:
 
     # Bulk: a stream of rendered views; items the reader may not know of vanish.
     items = dissemination.iter_items(HUMBER / "items")
-    for document in dissemination.filter(officer, items, now=now, policy=policy):
+    for document in dissemination.filter_items(officer, items, now=now, policy=policy):
         print(json.dumps({"id": document["item"]["id"], "view": document["view"]}))
 
 

@@ -108,7 +108,7 @@ def test_now_changes_an_embargo() -> None:
 def test_filter_directory_streams_one_line_per_visible_item() -> None:
     result = run("filter", ITEMS, "--as", READERS / "foreign-liaison.yaml", "--now", NOW)
     assert result.exit_code == 0
-    lines = [json.loads(line) for line in result.output.splitlines()]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
     ids = [line["item"]["id"] for line in lines]
     # The liaison officer is not a recipient (HUM-...128) nor British (HUM-...129): those vanish.
     assert "HUM-2026-000128" not in ids

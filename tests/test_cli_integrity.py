@@ -191,7 +191,7 @@ def test_filter_with_trust_leaves_out_what_does_not_verify(
         "filter", corpus, "--as", OFFICER, "--policy", profile, "--trust", trust, "--now", NOW
     )
     assert result.exit_code == 0
-    ids = [json.loads(line)["item"]["id"] for line in result.output.splitlines()]
+    ids = [json.loads(line)["item"]["id"] for line in result.stdout.splitlines()]
     assert ids == [yaml.safe_load((corpus / "a-signed.yaml").read_text())["id"]]
 
 
@@ -209,7 +209,7 @@ def test_view_and_filter_record_what_they_show(tmp_path: Path, keys: Path) -> No
     audit = ("--audit", log, "--audit-key", keys / "trail.key", "--checkpoint-every", "2")
     for _ in range(3):
         assert run("view", CONTAINER, "--as", OFFICER, "--now", NOW, *audit).exit_code == 0
-    shown = run("filter", ITEMS, "--as", AGENCY, "--now", NOW, *audit).output.splitlines()
+    shown = run("filter", ITEMS, "--as", AGENCY, "--now", NOW, *audit).stdout.splitlines()
     assert len(log.read_text().splitlines()) == 3 + len(shown)
     verified = run("audit", "verify", log, "--key", keys / "trail.pem")
     assert verified.exit_code == 0, verified.output

@@ -10,7 +10,7 @@ The public API is what this module exports; everything else is internal.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from dissemination.bulk import filter
+from dissemination.bulk import filter_items
 from dissemination.decision import Decision, LabelCheck, Reason, Withheld, decide
 from dissemination.errors import (
     CaseError,
@@ -132,7 +132,7 @@ __all__ = [
     "decide",
     "default_policy",
     "diff_policies",
-    "filter",
+    "filter_items",
     "generate_key",
     "iter_items",
     "lint_policy",

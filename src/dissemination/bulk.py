@@ -15,10 +15,10 @@ from dissemination.policy import Policy, default_policy
 from dissemination.redaction import render
 from dissemination.vocabulary import View
 
-__all__ = ["filter"]
+__all__ = ["filter_items"]
 
 
-def filter(
+def filter_items(
     principal: Principal,
     items: Iterable[Item],
     *,

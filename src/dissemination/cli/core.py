@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from dissemination.bulk import filter as filter_views
+from dissemination.bulk import filter_items
 from dissemination.cli._common import (
     atomic_write_lines,
     dump_json,
@@ -25,7 +25,9 @@ from dissemination.cli._integrity import (
     trust_option,
 )
 from dissemination.decision import LabelCheck, decide
+from dissemination.errors import InputError
 from dissemination.loading import iter_items, load_item, load_principal, load_principals
+from dissemination.models import Item
 from dissemination.policy import Policy
 from dissemination.redaction import render, render_text
 from dissemination.schema import SCHEMA_DOCUMENTS, json_schema
@@ -105,7 +107,24 @@ def view(
     type=click.Path(path_type=Path),
     default=None,
     metavar="FILE",
-    help="Write to FILE, all or nothing (default: stream to standard output).",
+    help="Write to FILE, all or nothing under `--on-error stop` "
+    "(default: stream to standard output).",
+)
+@click.option(
+    "--on-error",
+    "on_error",
+    type=click.Choice(["stop", "skip"]),
+    default="stop",
+    show_default=True,
+    help="At a record that cannot be read: stop (exit 2), or skip it and go on.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Write each rejected record's place (file and line) and error to FILE, never its content.",
 )
 @integrity_options
 def filter_command(
@@ -115,32 +134,71 @@ def filter_command(
     policy_dir: Path | None,
     now_text: str | None,
     out_path: Path | None,
+    on_error: str,
+    rejects_path: Path | None,
 ) -> None:
-    """Stream what READER may see of ITEMS (a directory or a JSON Lines file) as JSON Lines.
+    """Stream what READER may see of ITEMS as JSON Lines.
 
-    Items the reader sees at `none` are left out without trace. On standard
-    output lines stream as they are decided; with `--out` the file appears only
-    when every item was read.
+    ITEMS is a directory of item files, a JSON Lines file (recognised by its
+    content, whatever its name), one item, or `-` for standard input. Items the
+    reader sees at `none` are left out without trace. On standard output lines
+    stream as they are decided; with `--out` the file appears only when every
+    item was read (under `--on-error skip`, every readable one). A summary
+    line on standard error says how many records were read, shown and
+    rejected.
     """
     now = parse_now(now_text)
     policy = resolve_policy(policy_dir)
     reader = load_principal(reader_path, policy=policy)
-    items = iter_items(items_path, policy=policy)
     integrity = integrity_setup(policy)
-    views = filter_views(
+    rejected: list[str] = []
+    counts = {"read": 0, "shown": 0}
+
+    def reject(error: InputError) -> None:
+        rejected.append(str(error))  # the place and the problem: never content
+
+    def counted(items: Iterator[Item]) -> Iterator[Item]:
+        for item in items:
+            counts["read"] += 1
+            yield item
+
+    items = iter_items(items_path, policy=policy, on_error=reject if on_error == "skip" else None)
+    views = filter_items(
         reader,
-        items,
+        counted(items),
         now=now,
         policy=policy,
         label_check=integrity.label_check,
         record=integrity.record,
     )
-    lines = (dump_json(doc) for doc in views)
-    if out_path is not None:
-        atomic_write_lines(out_path, lines)
-        return
-    for line in lines:
-        click.echo(line)
+
+    def lines() -> Iterator[str]:
+        for document in views:
+            counts["shown"] += 1
+            yield dump_json(document)
+
+    try:
+        if out_path is not None:
+            atomic_write_lines(out_path, lines())
+        else:
+            for line in lines():
+                click.echo(line)
+    except InputError as exc:  # under `stop`: the record that stopped the stream
+        rejected.append(str(exc))
+        _finish_filter(counts, rejected, rejects_path, stopped=True)
+        raise
+    _finish_filter(counts, rejected, rejects_path, stopped=False)
+
+
+def _finish_filter(
+    counts: dict[str, int], rejected: list[str], rejects_path: Path | None, *, stopped: bool
+) -> None:
+    """Write the rejects file (all or nothing) and the summary line on standard error."""
+    if rejects_path is not None:
+        atomic_write_lines(rejects_path, rejected)
+    total = counts["read"] + len(rejected)
+    summary = f"filter: read {total}, shown {counts['shown']}, rejected {len(rejected)}"
+    click.echo(summary + (" (stopped at the first rejected record)" if stopped else ""), err=True)
 
 
 @click.command()

@@ -63,9 +63,8 @@ _MAX_BATCH = 10_000
 
 
 def _filter_views(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """The public bulk filter, under whichever name the library gives it."""
-    function = getattr(dissemination, "filter_items", None) or dissemination.filter
-    return function(*args, **kwargs)
+    """The public bulk filter (`dissemination.filter_items`)."""
+    return dissemination.filter_items(*args, **kwargs)
 
 
 @dataclass
