@@ -75,3 +75,25 @@ def test_the_stix_package_exports_what_it_lists() -> None:
     assert package.__all__ == sorted(package.__all__)
     for name in package.__all__:
         assert getattr(package, name) is not None
+
+
+@pytest.mark.parametrize("command", ["export", "import", "filter-stix"])
+def test_a_profile_without_stix_tables_is_one_line_exit_2(copied: Path, command: str) -> None:
+    from click.testing import CliRunner
+
+    from dissemination.cli import main
+
+    path = copied / "profile.yaml"
+    text = path.read_text()
+    path.write_text(text[: text.index("# -- STIX 2.1 interchange")])
+    demo = Path(__file__).resolve().parents[2] / "src" / "dissemination" / "demo" / "humber"
+    bundle = Path(__file__).parent / "data" / "using-marking-definitions.json"
+    reader = ["--as", str(demo / "readers" / "dv-analyst.yaml")]
+    args = {
+        "export": ["export", "stix", str(demo / "items" / "hum-001-container.yaml"), *reader],
+        "import": ["import", "stix", str(bundle)],
+        "filter-stix": ["filter-stix", str(bundle), *reader],
+    }[command]
+    result = CliRunner().invoke(main, [*args, "--policy", str(copied)])
+    assert result.exit_code == 2
+    assert result.output == "error: profile `default` has no `stix` tables\n"
