@@ -18,6 +18,21 @@ reader; the rows give the median (over repeats) of the mean µs per item:
 
 Columns: `decide` (which plans the masks), `render` (JSON document, applies
 them), `render_text`, and `plan_masks` alone (the masking work in decide).
+
+Scaling (issue 14, row (e)): one item with n portions and n subjects, half of
+them withheld, every portion mentioning two subjects (one shown, one
+withheld), for n = 10, 100 and 1,000. `first decision` decides a fresh,
+already parsed copy of the item (nothing kept from an earlier decision);
+`render` and `render_text` render that decision; milliseconds, median of the
+repeats. Masking linear in the text means the n = 1,000 row costs about ten
+times the n = 100 one.
+
+Evasion (issue 10 item 2, `--evasion`): for every subject type, 400 drawings
+of `tests.strategies.evasive_mentions` (a withheld value written with random
+combinations of the evasion classes, in random prose); per class, how many
+forms were tried and how many were masked (no canonical form of the value
+left in the JSON or text output once normalised).
+
 Results are printed and written as JSON to `benchmarks/results/`.
 """
 
@@ -208,13 +223,165 @@ def _scenario(
     return row, decisions
 
 
+def _scaled_subject(index: int) -> tuple[dict[str, Any], str]:
+    """A subject unique to `index` and one way it is written in prose."""
+    kind = index % 6
+    letters = "ABCDEFGHJKLMNPRSTVWXYZ"
+    tag = letters[index % 22] + letters[index // 22 % 22] + letters[index // 484 % 22]
+    if kind == 0:
+        plate = f"{tag[:2]}{10 + index % 90}{tag}"
+        return {"type": "vehicle", "value": plate}, f"{plate[:4]} {plate[4:]}"
+    if kind == 1:
+        number = f"7700 9{index:05d}"
+        return {"type": "phone", "value": f"+44 {number}"}, f"0{number}"
+    if kind == 2:
+        born = dt.date(1950, 1, 1) + dt.timedelta(days=index * 7)
+        name = f"Qz{tag.lower()}"
+        subject = {
+            "type": "person",
+            "name": f"John {name.upper()}",
+            "date_of_birth": born.isoformat(),
+        }
+        return subject, f"John {name} (born {born.strftime('%d/%m/%Y')})"
+    if kind == 3:
+        number = f"{index:09d}"
+        return {"type": "passport", "country": "GBR", "value": number}, number
+    if kind == 4:
+        address = f"agent.{tag.lower()}{index}@example.com"
+        return {"type": "email", "value": address}, address
+    words = f"Qz{tag.lower()} Freight"
+    return {"type": "organisation", "value": f"{words} Ltd"}, words
+
+
+def _scaled_item(n: int) -> dict[str, Any]:
+    """n portions and n subjects, the odd ones withheld; each portion names two subjects."""
+    rng = random.Random(n)
+    subjects = []
+    written = []
+    for index in range(n):
+        subject, form = _scaled_subject(index)
+        if index % 2:
+            subject = {**subject, "marking": {"min_vetting": "DV"}}
+        subjects.append(subject)
+        written.append(form)
+    portions = []
+    for index in range(n):
+        shown, hidden = written[2 * index % n], written[(2 * index + 1) % n]
+        text = f"{_sentence(rng, 10)} Linked to {shown} and to {hidden}. {_sentence(rng, 8)}"
+        portions.append({"id": f"p{index + 1}", "category": "narrative", "text": text})
+    return {
+        "id": f"SCALE-{n}",
+        "title": f"Report of {n}",
+        "created": "2026-11-20T09:14:00Z",
+        "classification": "OFFICIAL-SENSITIVE",
+        "required_vetting": "SC",
+        "originator": {"organisation": "border-force", "unit": "FIC Hull"},
+        "owner": {"organisation": "border-force", "unit": "FIC Hull", "contact": "fic@example.org"},
+        "grading": {"source": "2", "intelligence": "B", "handling_code": "P"},
+        "subjects": subjects,
+        "portions": portions,
+    }
+
+
+def _scaling(sizes: tuple[int, ...], repeats: int) -> dict[str, dict[str, float]]:
+    """First decision and render of one item with n portions and subjects, half withheld."""
+    policy = default_policy()
+    reader = _reader("SC")
+    rows: dict[str, dict[str, float]] = {}
+    for n in sizes:
+        data = _scaled_item(n)
+        copies = [parse_item(data) for _ in range(repeats + 1)]
+        decision = decide(reader, copies.pop(), now=NOW, policy=policy)  # warm the subjects' forms
+        first, rendered, text = [], [], []
+        for item in copies:
+            start = time.perf_counter()
+            decision = decide(reader, item, now=NOW, policy=policy)
+            first.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            render(item, decision)
+            rendered.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            render_text(item, decision)
+            text.append(time.perf_counter() - start)
+        masked = sum(1 for mask in decision.masks if mask.subject_types)
+        rows[f"n={n}"] = {
+            "first decision (ms)": statistics.median(first) * 1e3,
+            "render (ms)": statistics.median(rendered) * 1e3,
+            "render_text (ms)": statistics.median(text) * 1e3,
+            "texts masked": float(masked),
+        }
+    return rows
+
+
+def _evasion(per_type: int) -> dict[str, dict[str, int]]:
+    """Per evasion class: forms tried, and forms with nothing of the value left in any output."""
+    # Hypothesis and the tests' strategies are test dependencies: imported
+    # only for this mode, so the timing modes run without them.
+    from hypothesis import HealthCheck, given, settings  # noqa: PLC0415
+    from hypothesis import strategies as st  # noqa: PLC0415
+
+    from tests.strategies import (  # noqa: PLC0415
+        EVASIONS,
+        compact,
+        evasive_mentions,
+        normalised_for_leaks,
+        unrelated_text,
+    )
+    from tests.test_masking_evasion import READER, TYPES, _item, _outputs  # noqa: PLC0415
+
+    counts = {name: {"tried": 0, "masked": 0} for name in (*EVASIONS, "all")}
+
+    @settings(
+        max_examples=per_type,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.data(), kind=st.sampled_from(TYPES))
+    def tally(data: st.DataObject, kind: str) -> None:
+        subject, written, secrets, classes = data.draw(evasive_mentions(kind))
+        item = _item(subject, f"{data.draw(unrelated_text)} {written} {data.draw(unrelated_text)}")
+        decision = decide(READER, item, now=NOW)
+        seen = [compact(normalised_for_leaks(text)) for text in _outputs(item, decision)]
+        masked = not any(secret in text for secret in secrets for text in seen)
+        for name in (*classes, "all"):
+            counts[name]["tried"] += 1
+            counts[name]["masked"] += masked
+
+    tally()
+    return counts
+
+
 def main() -> None:
     """Run the scenarios, print the table, write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: 200 items, 3 repeats")
     parser.add_argument("--out", type=Path, default=None, help="the JSON results file")
+    parser.add_argument(
+        "--scaling", action="store_true", help="only the n = 10, 100, 1,000 scaling rows"
+    )
+    parser.add_argument(
+        "--evasion", action="store_true", help="only the evasion counts (forms tried and masked)"
+    )
     args = parser.parse_args()
+    if args.evasion:
+        counts = _evasion(200 if args.quick else 3_600)
+        print("masking evasion: forms tried and masked, per class")
+        for name, figures in counts.items():
+            print(f"{name:<10}{figures['tried']:>7} tried{figures['masked']:>7} masked")
+        _write(args.out, 0, 0, {}, {}, evasion=counts)
+        return
     count, repeats = (200, 3) if args.quick else (2_000, 7)
+
+    scaling = _scaling((10, 100, 1_000), 3 if args.quick else 7)
+    print("masking scaling: one item, n portions and n subjects, half withheld (median ms)")
+    for name, figures in scaling.items():
+        cells = "  ".join(f"{key} {value:8.2f}" for key, value in figures.items())
+        print(f"{name:<8}{cells}")
+    rows: dict[str, dict[str, float]] = {}
+    if args.scaling:
+        _write(args.out, count, repeats, rows, scaling)
+        return
 
     rng = random.Random(7)
     corpora = {
@@ -232,7 +399,6 @@ def main() -> None:
         ),
         "inline spans": ([_item(rng, n, mention=False, spans=True) for n in range(count)], "SC"),
     }
-    rows: dict[str, dict[str, float]] = {}
     for name, (data, level) in corpora.items():
         items = [parse_item(entry) for entry in data]
         row, decisions = _scenario(items, _reader(level), repeats)
@@ -250,8 +416,19 @@ def main() -> None:
     for name in ("withheld, mentioned", "withheld, not mentioned", "inline spans"):
         extra = rows[name]["decide+render"] - base
         print(f"masking cost ({name}): {extra:+.1f} µs per item (decide + render)")
+    _write(args.out, count, repeats, rows, scaling)
 
-    out = args.out or ROOT / "benchmarks" / "results" / (
+
+def _write(
+    out: Path | None,
+    count: int,
+    repeats: int,
+    rows: dict[str, dict[str, float]],
+    scaling: dict[str, dict[str, float]],
+    *,
+    evasion: dict[str, dict[str, int]] | None = None,
+) -> None:
+    out = out or ROOT / "benchmarks" / "results" / (
         f"masking-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -264,6 +441,8 @@ def main() -> None:
         "repeats": repeats,
         "unit": "µs per item (median of repeats)",
         "rows": rows,
+        "scaling": scaling,
+        "evasion": evasion or {},
     }
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"written to {out}")

@@ -9,7 +9,11 @@ matches between pieces.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
+import unicodedata
+import urllib.parse
 from typing import Any
 
 from hypothesis import strategies as st
@@ -683,3 +687,234 @@ def broken_span_texts(draw: st.DrawFn) -> tuple[str, str, list[tuple[str, str]]]
     text, spans = draw(span_texts())
     how = draw(st.sampled_from(sorted(_BREAKAGES)))
     return how, _BREAKAGES[how](text), spans
+
+
+# -- masking evasion (issue 10 item 2): a withheld value written to slip past a matcher ------------
+
+EVASIONS = (
+    "cf",  # Unicode format characters (zero-width, LRM/RLM, bidi, word joiner, soft hyphen)
+    "nfd",  # decomposed accents: a combining mark after a letter
+    "compat",  # compatibility forms: fullwidth, mathematical alphanumerics, ligatures
+    "percent",  # URL percent-encoding of separators and characters
+    "html",  # HTML entities and tags inside or around the value
+    "punct",  # underscores and other punctuation as separators
+    "spelled",  # e-mail: ` dot `, `[dot]`, ` at `, `(at)` anywhere, local part included
+    "dates",  # more dates of birth: `290280`, `Feb 29, 80`, `29/02/'80`, `Febr`, French, Spanish
+)
+"""The evasion classes of issue 10 item 2, each drawn by `evasive_mentions`."""
+
+_CF = (
+    "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\u00ad\ufeff"
+)
+_COMBINING = "\u0300\u0301\u0302\u0303\u0308\u030a\u0327\u0328"
+_LIGATURES = {"ff": "\ufb00", "fi": "\ufb01", "fl": "\ufb02", "ffi": "\ufb03", "st": "\ufb06"}
+_PUNCT = "_*+~|:;,=#!?^"
+_TAGS = ("<b>", "</b>", "<i>", "</i>", "<span>", "</span>", "<br>", "<br/>", "<em>", "</em>")
+_EN = _MONTHS.split()
+_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+_ES = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre"
+
+
+def _compat(draw: st.DrawFn, char: str) -> str:
+    """A compatibility form of an ASCII letter or digit (NFKC gives the character back)."""
+    if not (char.isascii() and char.isalnum()):
+        return char
+    forms = [chr(ord(char) + 0xFEE0)]  # fullwidth
+    if char.isdigit():
+        forms += [chr(0x1D7CE + int(char)), chr(0x1D7EC + int(char))]  # bold, sans-serif bold
+    else:
+        upper, offset = char.isupper(), ord(char.lower()) - ord("a")
+        forms += [chr((0x1D400 if upper else 0x1D41A) + offset)]  # bold
+        forms += [chr((0x1D5A0 if upper else 0x1D5BA) + offset)]  # sans-serif
+    return draw(st.sampled_from(forms))
+
+
+def _encoded(draw: st.DrawFn, char: str, classes: set[str]) -> str:
+    """One character of a value, perhaps disguised by the drawn classes."""
+    options = ["plain"]
+    if char.isalnum() and char.isascii():
+        options += [name for name in ("nfd", "compat", "percent", "html") if name in classes]
+    how = draw(st.sampled_from(options))
+    if how == "nfd" and char.isalpha():
+        return char + draw(st.sampled_from(_COMBINING))
+    if how == "compat":
+        return _compat(draw, char)
+    if how == "percent":
+        return f"%{ord(char):02X}"
+    if how == "html":
+        return draw(st.sampled_from([f"&#{ord(char)};", f"&#x{ord(char):x};"]))
+    return char
+
+
+def _separator(draw: st.DrawFn, classes: set[str], *, required: bool = False) -> str:
+    """What stands between two characters of a value: nothing, or one separator."""
+    options = ["", " ", "-"] if not required else [" ", "-"]
+    if "punct" in classes:
+        options += list(_PUNCT)
+    if "percent" in classes:
+        options += ["%20", "%2D", "%5F"]
+    if "html" in classes:
+        options += ["&nbsp;", "&#32;", "&#160;", *_TAGS]
+    return draw(st.sampled_from(options))
+
+
+def _cf(draw: st.DrawFn, classes: set[str]) -> str:
+    if "cf" not in classes or draw(st.integers(0, 2)):
+        return ""
+    return "".join(draw(st.lists(st.sampled_from(_CF), min_size=1, max_size=3)))
+
+
+def _disguise(draw: st.DrawFn, pieces: list[str], classes: set[str], *, spaced: bool) -> str:
+    """Write `pieces` (characters or words) with the drawn classes inside and between them.
+
+    `spaced`: a separator is drawn between pieces (compact identifiers); else
+    the pieces' own text is kept and only characters are disguised.
+    """
+    out = []
+    for index, piece in enumerate(pieces):
+        if index and spaced:
+            out.append(_cf(draw, classes) + _separator(draw, classes) + _cf(draw, classes))
+        for char in piece:
+            out.append(_encoded(draw, char, classes) + _cf(draw, classes))
+    text = "".join(out)
+    if "compat" in classes:
+        for plain, ligature in _LIGATURES.items():
+            if plain in text and draw(st.booleans()):
+                text = text.replace(plain, ligature, 1)
+    if "html" in classes and draw(st.booleans()):
+        tag = draw(st.sampled_from(["b", "i", "em", "span", "strong"]))
+        text = f"<{tag}>{text}</{tag}>"
+    return text
+
+
+def _words_between(draw: st.DrawFn, words: list[str], classes: set[str]) -> list[str]:
+    """Words with a (disguised) separator between them, as pieces of one written value."""
+    out: list[str] = []
+    for index, word in enumerate(words):
+        if index:
+            out.append(_separator(draw, classes, required=True))
+        out.append(word)
+    return out
+
+
+def _evasive_date(draw: st.DrawFn, born: dt.date, classes: set[str]) -> str:
+    """A date of birth, in the forms of the `dates` class when drawn, else the classic ones."""
+    if "dates" not in classes:
+        return _written_date(draw, born)
+    day, month, short = born.day, born.month, f"{born.year % 100:02d}"
+    english, french, spanish = _EN[month - 1], _FR.split()[month - 1], _ES.split()[month - 1]
+    abbreviated = english[: draw(st.integers(3, len(english)))]
+    first = "1er" if day == 1 else str(day)
+    return draw(
+        st.sampled_from(
+            [
+                f"{day:02d}{month:02d}{short}",
+                f"{abbreviated.title()} {day}, {short}",
+                f"{abbreviated.title()}. {day}, {born.year}",
+                f"{day:02d}/{month:02d}/'{short}",
+                f"{day} {abbreviated} {born.year}",
+                f"{day} {abbreviated}. {short}",
+                f"{first} {french} {born.year}",
+                f"le {first} {french[:4]}. {born.year}",
+                f"{day} de {spanish} de {born.year}",
+                f"{day} {spanish} {born.year}",
+                f"{day}-{spanish[:3]}-{short}",
+            ]
+        )
+    )
+
+
+@st.composite
+def evasive_mentions(
+    draw: st.DrawFn, kind: str
+) -> tuple[dict[str, Any], str, list[str], frozenset[str]]:
+    """A withheld subject written with a random combination of the evasion classes.
+
+    Args:
+        draw: hypothesis's draw function.
+        kind: the subject type.
+
+    Returns:
+        `(subject data, written, secrets, classes)`: `secrets` are `compact`
+        forms none of which may remain in any output once it is normalised
+        (`normalised_for_leaks`); `classes` are the evasion classes drawn.
+    """
+    fitting = [name for name in EVASIONS if name != "spelled" or kind == "email"]
+    fitting = [name for name in fitting if name != "dates" or kind == "person"]
+    classes = set(draw(st.lists(st.sampled_from(fitting), min_size=1, max_size=4, unique=True)))
+    subject, plain, secrets = draw(withheld_mentions(kind))
+    if kind in {"vehicle", "container", "passport"}:
+        written = _disguise(draw, list(compact(plain)), classes, spaced=True)
+    elif kind in {"phone", "vessel"}:
+        digits = secrets[0]
+        prefix = draw(st.sampled_from(["0", "+44 ", "0044 "] if kind == "phone" else ["", "IMO "]))
+        written = prefix + _disguise(draw, list(digits), classes, spaced=True)
+    elif kind == "email":
+        address = subject["value"]
+        local, _, domain = address.partition("@")
+        out = []
+        for index, part in enumerate([*local.split("."), "@", *domain.split(".")]):
+            if part == "@":
+                at = ["@"] + (["(at)", " at ", "[at]", " AT "] if "spelled" in classes else [])
+                out.append(draw(st.sampled_from(at)))
+                continue
+            previous = [*local.split("."), "@", *domain.split(".")][index - 1] if index else "@"
+            if index and previous != "@":
+                dot = ["."] + (["[dot]", " dot ", "(dot)", " DOT "] if "spelled" in classes else [])
+                dot += ["%2E"] if "percent" in classes else []
+                out.append(draw(st.sampled_from(dot)))
+            out.append(
+                _disguise(draw, [part], classes - {"html"}, spaced=False) + _cf(draw, classes)
+            )
+        written = "".join(out)
+        if "html" in classes and draw(st.booleans()):
+            written = f"<b>{written}</b>"
+        secrets = [compact(local)]  # `q...`: no prose holds a `q`
+    elif kind == "person":
+        forename = subject["name"].split(", ")[-1].split()[0]
+        surname = compact(secrets[0])
+        person_words = draw(
+            st.sampled_from(
+                [[forename, surname.upper()], [surname.title(), forename], [surname.upper()]]
+            )
+        )
+        name = _disguise(draw, _words_between(draw, person_words, classes), classes, spaced=False)
+        born = dt.date.fromisoformat(subject["date_of_birth"])
+        date = _evasive_date(draw, born, classes)
+        secrets = [*secrets, compact(normalised_for_leaks(date.removeprefix("le ")))]
+        if draw(st.booleans()):
+            date = _disguise(draw, [date], classes, spaced=False)
+        written = f"{name} (born {date})"
+    else:
+        words = subject["value"].split()
+        if kind == "organisation" and words[-1] in {"Ltd", "Limited", "PLC"}:
+            words = words[:-1]
+        written = _disguise(draw, _words_between(draw, words, classes), classes, spaced=False)
+    return subject, written, secrets, frozenset(classes)
+
+
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*\s*/?>")
+_SPELLED = re.compile(r"[\[({<]?\s*\b(?:dot|at)\b\s*[\])}>]?", re.IGNORECASE)
+
+
+def normalised_for_leaks(text: str) -> str:
+    """An output as a leak is searched for in it (issue 10 item 2).
+
+    NFKC, then Unicode format characters removed, HTML tags removed and entities
+    unescaped, percent-decoding (twice, for a value encoded twice), combining
+    accents removed and the spelled-out ` dot ` and ` at ` of an e-mail dropped.
+
+    Args:
+        text: any output a reader gets.
+
+    Returns:
+        The text a `compact` secret must not be found in.
+    """
+    for _ in range(2):
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+        text = urllib.parse.unquote(html.unescape(_TAG.sub(" ", text)))
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return _SPELLED.sub("", text)
