@@ -33,10 +33,10 @@ searches per shown text, and nothing else.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dissemination.mentions import Finder, Prepared, mention_finder, subject_texts
+from dissemination.mentions import Finder, Matcher, Prepared, mention_finder, subject_texts
 from dissemination.models import Item
 from dissemination.spans import Span, has_spans, parse_spans
 from dissemination.vocabulary import View, Vocabulary
@@ -50,6 +50,7 @@ __all__ = [
     "MaskPlan",
     "TextMask",
     "apply_mask",
+    "index_masks",
     "masked_text",
     "plan_masks",
     "subject_mask",
@@ -167,7 +168,7 @@ class MaskPlan:
 
 _EMPTY_PLAN = MaskPlan()
 
-Matcher = tuple[Finder, str]
+Labelled = tuple[Finder, str]
 """A withheld subject's mention finder and its type (the mask's label)."""
 
 
@@ -218,17 +219,18 @@ def plan_masks(
     if not withheld and not any(spans and has_spans(text) for _, _, text, spans in texts):
         return _EMPTY_PLAN  # the hot path: nothing withheld, no marker
 
-    matchers: list[Matcher] = [
+    finders: list[Labelled] = [
         (mention_finder(item.subjects[i]), item.subjects[i].type) for i in withheld
     ]
-    hidden = _hidden_subjects(item, subjects, matchers)
+    hidden = _hidden_subjects(item, subjects, finders)
+    matcher = Matcher(finders) if finders else None
     masks = []
     for part, key, text, spans_allowed in texts:
         mask = _mask_text(
             part,
             key,
             text,
-            matchers,
+            matcher,
             spans=parse_spans(text) if spans_allowed else (),
             rank=rank,
             vocabulary=vocabulary,
@@ -238,28 +240,28 @@ def plan_masks(
     return MaskPlan(tuple(masks), hidden)
 
 
-def _hidden_subjects(item: Item, shown: Sequence[int], matchers: list[Matcher]) -> tuple[int, ...]:
+def _hidden_subjects(item: Item, shown: Sequence[int], finders: list[Labelled]) -> tuple[int, ...]:
     """Shown subjects whose identifier mentions a withheld one (they are withheld too).
 
     Repeated until nothing changes, since a subject withheld this way may in
-    turn be mentioned by another. `matchers` gains the hidden subjects' finders.
+    turn be mentioned by another. `finders` gains the hidden subjects' finders.
     """
-    # Each shown subject's texts are folded once; each round checks them only
-    # against the finders added since the last (a subject not hidden by the
-    # earlier finders will not be by them again).
+    # Each shown subject's texts are folded once; each round searches them, in
+    # one pass each, for the finders added since the last (a subject not
+    # hidden by the earlier finders will not be by them again).
     remaining = {
         index: [Prepared(text) for text in subject_texts(item.subjects[index])] for index in shown
     }
     hidden: list[int] = []
     checked = 0
-    while checked < len(matchers):
-        fresh, checked = matchers[checked:], len(matchers)
+    while checked < len(finders) and remaining:
+        matcher, checked = Matcher(finders[checked:]), len(finders)
         for index, texts in list(remaining.items()):
-            if any(finder.find(text) for text in texts for finder, _ in fresh):
+            if any(matcher.find(text) for text in texts):
                 del remaining[index]
                 hidden.append(index)
                 subject = item.subjects[index]
-                matchers.append((mention_finder(subject), subject.type))
+                finders.append((mention_finder(subject), subject.type))
     return tuple(sorted(hidden))
 
 
@@ -328,7 +330,7 @@ def _mask_text(
     part: str,
     key: str,
     text: str,
-    matchers: Sequence[Matcher],
+    matcher: Matcher | None,
     spans: Sequence[Span],
     *,
     rank: int,
@@ -345,13 +347,12 @@ def _mask_text(
             stretches.append((span.close, span.end, None))
         else:
             stretches.append((span.start, span.end, ""))
-    if matchers:
+    if matcher is not None:
         display = _Display(text, spans, passes) if spans else None
         prepared = Prepared(display.text if display is not None else text)
-        for finder, label in matchers:
-            for start, end in finder.find(prepared):
-                raw_start, raw_end = display.raw(start, end) if display else (start, end)
-                stretches.append((raw_start, raw_end, label))
+        for start, end, label in matcher.find(prepared):
+            raw_start, raw_end = display.raw(start, end) if display else (start, end)
+            stretches.append((raw_start, raw_end, label))
     if not stretches:
         return None
     edits, types = _merge(stretches)
@@ -424,11 +425,27 @@ def apply_mask(text: str, mask: TextMask) -> str:
     return "".join(pieces)
 
 
-def masked_text(masks: Sequence[TextMask], part: str, key: str, text: str) -> str:
-    """A shown text as the reader reads it, given a decision's masks.
+MaskIndex = Mapping[tuple[str, str], TextMask]
+"""A decision's masks by (part, portion id): a renderer looks each text's up once."""
+
+
+def index_masks(masks: Sequence[TextMask]) -> MaskIndex:
+    """A decision's masks by the text they are for, so rendering n texts costs n lookups.
 
     Args:
         masks: `Decision.masks`.
+
+    Returns:
+        The masks by `(part, id)`.
+    """
+    return {(mask.part, mask.id): mask for mask in masks}
+
+
+def masked_text(masks: Sequence[TextMask] | MaskIndex, part: str, key: str, text: str) -> str:
+    """A shown text as the reader reads it, given a decision's masks.
+
+    Args:
+        masks: `Decision.masks`, or their `index_masks` (the renderers').
         part: `title`, `portion` or `conditions`.
         key: the portion id (empty for the title and the conditions).
         text: the original text.
@@ -439,9 +456,13 @@ def masked_text(masks: Sequence[TextMask], part: str, key: str, text: str) -> st
     Raises:
         ValueError: the masks are for another text (see `apply_mask`).
     """
-    for mask in masks:
-        if mask.part == part and mask.id == key:
-            return apply_mask(text, mask)
+    found = (
+        masks.get((part, key))
+        if isinstance(masks, Mapping)
+        else next((mask for mask in masks if mask.part == part and mask.id == key), None)
+    )
+    if found is not None:
+        return apply_mask(text, found)
     if part != CONDITIONS and has_spans(text):
         # Markers with no edits: the decision was not made for this text. Fail
         # closed: every span is masked (unparseable markers: the whole text).

@@ -1,34 +1,36 @@
-"""Finding mentions of a subject in free text, in the forms people write it.
+"""Finding mentions of withheld subjects in free text, in the forms people write them.
 
-How. A text is reduced to its *skeleton*: its letters and digits only, each
-folded (lower case; accents, fullwidth forms and the like removed), with the
-position of each in the text. A subject gives a few *forms*: sequences of
-segments of skeleton characters (a plate is one segment `ab12cde`; a date
-three, `29`, `02`, `1980`) with rules (`Gap`) for what may stand in the text
-between two characters of a segment and between two segments: which
-characters, how many, and whether one is required. A mention is an occurrence
-of a form in the skeleton whose gaps obey the rules and which is neither
-preceded nor followed by a letter or digit, so nothing is masked inside a
-larger token. Names then grow to take in the forenames around the surname.
+How. A text is first *folded* once, whatever the number of subjects searched
+in it, with a map from every folded character back to the stretch of the
+original it came from (so the right stretch is masked):
 
-No regular expression is built per subject: a subject's forms are worked out
-once (and cached), and a text costs one substring search per form; the gaps
-are checked only where a form occurs. `docs/masking.md` lists the forms
-matched and those known not to be:
+- Unicode format characters (category Cf: zero-width, LRM/RLM, bidi
+  controls, word joiner, soft hyphen) are dropped, and so are combining marks
+  (decomposed accents); compatibility forms are read as what they stand for
+  (NFKD: ligatures, mathematical alphanumerics, fullwidth forms), letters are
+  case-folded and decimal digits of any script read as ASCII digits;
+- a second reading decodes HTML (known tags read as a space, entities
+  unescaped) and URL percent-encoding, up to three layers deep, then folds
+  again. Mentions found in either reading are masked: decoding can only add
+  what is found, never hide what the text says literally.
 
-- `vehicle`, `container`, `passport`: the characters in order, with up to 3
-  separators (spaces, `-` and dashes, `.`, `/`, `_`, soft hyphen, zero-width)
-  between any two; a passport's issuing country may precede its number;
-- `vessel`: an IMO number with or without `IMO` (`IMO no.`, `IMO number`),
-  or a vessel's name (`MV` and the like optional);
-- `phone`: international (`+44`, `0044`, `011 44`, `(0)`), national with
-  the trunk prefix (`07700`) or the bare national number, any grouping;
-- `email`: `@` and `.` also written `[at]`, `(dot)`, ` at `, ` dot `;
-- `person`: the surname, with forenames (or their initials) before it and
-  forenames after it; the date of birth in UK numeric, ISO and written forms;
-- `organisation`: the name's words, `&` or `and`, a legal suffix optional;
-- `other`: the value's words in order.
+The folded text is reduced to its *skeleton*: its letters and digits only,
+with the position of each. A subject gives a few *forms*: sequences of
+segments of skeleton characters (a plate is one segment `ab12cde`) with
+rules (`Gap`) for what may stand between two characters of a segment and
+between two segments: which characters, how many, whether one is required.
+Every form of every withheld subject goes into one Aho-Corasick automaton
+(`Matcher`), so a text costs one pass over its skeleton whatever the number
+of subjects; the gaps are checked only where a form occurs, and a mention
+must be neither preceded nor followed by a letter or digit, so nothing is
+masked inside a larger token. Names then grow to take in the forenames around
+the surname. Dates of birth are read by one pattern per text (numeric, ISO,
+compact and written dates, month names in English, French and Spanish and
+their abbreviations) and masked when they are a withheld person's. E-mail
+addresses are searched in a reading where a spelled-out ` at `, `(at)`,
+` dot `, `[dot]` is the character it spells.
 
+`docs/masking.md` lists the forms matched and those known not to be.
 Identifiers are normalised first by `dissemination.identifiers` (the
 registry's canonical forms) where they can be; one the registry would refuse
 is still found, from a minimal normalisation of its own.
@@ -41,94 +43,256 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import html
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import ahocorasick
 import phonenumbers
 
 from dissemination.errors import IdentifierError
 from dissemination.identifiers import DEFAULT_PHONE_REGION, normalise_value
 from dissemination.models import PassportSubject, PersonSubject, Subject
 
-__all__ = ["Finder", "Prepared", "mention_finder", "skeleton", "subject_texts"]
+__all__ = ["Finder", "Matcher", "Prepared", "fold", "mention_finder", "skeleton", "subject_texts"]
 
-# -- the skeleton: letters and digits, folded ------------------------------------------------
+# -- folding: the text as it is matched, and the way back to the original ----------------------
 
 
-def _skeleton_table() -> dict[int, str]:
-    """The `str.translate` table that folds a character to the letter it is a form of.
+class Rewritten:
+    """A text rewritten for matching, with the map back to the text it was made from.
 
-    Latin letters with accents (Latin-1, Latin Extended-A and B) to their base
-    letter, fullwidth ASCII to ASCII, and the letters whose lower case is one
-    of those (the Kelvin and Angstrom signs); the dotted capital I (the one
-    character whose lower case is two) and the dotless i to `i`. Everything
-    else is lower-cased after the table.
+    The text is a sequence of segments: *copied* ones hold the characters of
+    a stretch of the source one for one (the same length, perhaps changed
+    characters), the others stand for a whole stretch of the source (an
+    entity, a tag, a character that folds to several).
     """
-    table: dict[int, str] = {}
-    for code in range(0xC0, 0x250):
-        base = unicodedata.normalize("NFKD", chr(code))[0]
-        if chr(code).isalpha() and base.isascii() and base.isalpha():
-            table[code] = base.lower()
-    for code in range(0xFF01, 0xFF5F):
-        table[code] = chr(code - 0xFEE0).lower()
-    for block in (range(0x80, 0x250), range(0x1E00, 0x1F00), range(0x2100, 0x2150)):
-        for code in block:
-            lower = chr(code).lower()
-            if len(lower) == 1 and ord(lower) in table and code not in table:
-                table[code] = table[ord(lower)]
-    table[0x130] = table[0x131] = "i"  # dotted capital and dotless i, as `re` takes them
-    return table
+
+    __slots__ = ("_copied", "_ends", "_origins", "_parent", "_starts", "text")
+
+    def __init__(self, parent: Rewritten | None) -> None:
+        """An empty rewriting of the text `parent` holds (None: of the original).
+
+        Args:
+            parent: the rewriting this one was made from.
+        """
+        self.text = ""
+        self._parent = parent
+        self._starts: list[int] = []  # where each segment starts in `text`
+        self._origins: list[int] = []  # where its source starts
+        self._ends: list[int] = []  # where its source ends
+        self._copied: list[bool] = []
+
+    def origin(self, start: int, end: int) -> tuple[int, int]:
+        """The stretch of the original text that `text[start:end]` came from.
+
+        Args:
+            start: the first character (`start < end`).
+            end: just after the last.
+
+        Returns:
+            Offsets into the original text (the one the first rewriting was
+            made from), taking in every source character of the stretch.
+        """
+        first = bisect.bisect_right(self._starts, start) - 1
+        last = bisect.bisect_right(self._starts, end - 1) - 1
+        if self._copied[first]:
+            origin_start = self._origins[first] + start - self._starts[first]
+        else:
+            origin_start = self._origins[first]
+        if self._copied[last]:
+            origin_end = self._origins[last] + end - self._starts[last]
+        else:
+            origin_end = self._ends[last]
+        if self._parent is None:
+            return origin_start, origin_end
+        return self._parent.origin(origin_start, origin_end)
 
 
-_SKELETON = _skeleton_table()
-_NOT_ALNUM = re.compile(r"[\W_]+")
-_ASCII_NOT_ALNUM = bytes(code for code in range(128) if not chr(code).isalnum())
+def _rewrite(
+    text: str,
+    pattern: re.Pattern[str],
+    replace: Callable[[re.Match[str]], str],
+    parent: Rewritten | None,
+) -> Rewritten | None:
+    """`text` with each match of `pattern` replaced, or None when nothing changed."""
+    rewritten = Rewritten(parent)
+    pieces: list[str] = []
+    length = 0
+    position = 0
+
+    def segment(origin: int, end: int, new: str, *, copied: bool) -> None:
+        nonlocal length
+        if not new:
+            return
+        pieces.append(new)
+        rewritten._starts.append(length)
+        rewritten._origins.append(origin)
+        rewritten._ends.append(end)
+        rewritten._copied.append(copied)
+        length += len(new)
+
+    for match in pattern.finditer(text):
+        new = replace(match)
+        if new == match.group():
+            continue
+        segment(position, match.start(), text[position : match.start()], copied=True)
+        one_for_one = len(new) == match.end() - match.start()
+        segment(match.start(), match.end(), new, copied=one_for_one)
+        position = match.end()
+    if not pieces:
+        return None
+    segment(position, len(text), text[position:], copied=True)
+    rewritten.text = "".join(pieces)
+    return rewritten
 
 
-def skeleton(text: str) -> str:
-    """A text's letters and digits, folded: lower case, accents and fullwidth forms removed.
+@functools.lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    """What a character is read as: compatibility form resolved, accents and Cf dropped."""
+    if unicodedata.category(char) in {"Cf", "Mn", "Me"}:
+        return ""
+    if char in "\u0130\u0131":  # dotted capital I, dotless i: `i`, as `re` takes them
+        return "i"
+    kept = [
+        piece
+        for piece in unicodedata.normalize("NFKD", char)
+        if unicodedata.category(piece) not in {"Cf", "Mn", "Me"}
+    ]
+    folded = "".join(kept).casefold()
+    return "".join(
+        str(unicodedata.decimal(piece)) if unicodedata.decimal(piece, None) is not None else piece
+        for piece in folded
+    ).lower()
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _fold_text(text: str, parent: Rewritten | None) -> tuple[str, Rewritten | None]:
+    """The text folded (`_fold_char`), and its map back (None: one for one with `text`)."""
+    if text.isascii():
+        return text.lower(), parent
+    rewritten = _rewrite(text, _NON_ASCII, lambda match: _fold_char(match.group()), parent)
+    if rewritten is None:
+        return text.lower(), parent
+    rewritten.text = rewritten.text.lower()  # ASCII capitals; folded characters stay as they are
+    return rewritten.text, rewritten
+
+
+def fold(text: str) -> str:
+    """A text as it is matched: Cf and accents dropped, compatibility forms resolved, folded.
 
     Args:
         text: any text.
 
     Returns:
-        One character for each letter or digit of `text`, in order.
+        The folded text (its letters and digits are those of `skeleton`).
+    """
+    return _fold_text(text, None)[0]
+
+
+_HTML_TAGS = (
+    "a|abbr|b|bdi|bdo|big|blockquote|br|center|cite|code|del|div|em|font|h[1-6]|hr|i|ins|kbd"
+    "|label|li|mark|nobr|ol|p|pre|q|s|samp|small|span|strike|strong|sub|sup|td|th|time|tr|tt"
+    "|u|ul|var|wbr"
+)
+_DECODE = re.compile(
+    rf"</?(?:{_HTML_TAGS})\s*/?>"  # a bare known tag (a tag with attributes stays, searched)
+    r"|&(?:#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});?"  # an entity (text is folded)
+    r"|(?:%[0-9a-f]{2})+",  # percent-encoded bytes
+    re.IGNORECASE,  # a decoded layer may hold capitals again
+)
+
+
+def _decoded(match: re.Match[str]) -> str:
+    found = match.group()
+    if found[0] == "<":
+        return " "
+    if found[0] == "&":
+        return html.unescape(found)
+    raw = bytes(int(found[index + 1 : index + 3], 16) for index in range(0, len(found), 3))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _decode(text: str, parent: Rewritten | None) -> tuple[str, Rewritten] | None:
+    """The folded text with HTML and percent-encoding decoded (three layers), folded again."""
+    if "&" not in text and "%" not in text and "<" not in text:
+        return None
+    rewritten: Rewritten | None = None
+    current, chain = text, parent
+    for _ in range(3):
+        step = _rewrite(current, _DECODE, _decoded, chain)
+        if step is None:
+            break
+        rewritten, current, chain = step, step.text, step
+    if rewritten is None:
+        return None
+    folded, chain = _fold_text(current, rewritten)
+    assert chain is not None  # noqa: S101 (a rewriting was made above)
+    return folded, chain
+
+
+_SPELLED = re.compile(r"\s*[\[({<]\s*(at|dot)\s*[\])}>]\s*|\s+(at|dot)\s+")
+
+
+def _spelled(match: re.Match[str]) -> str:
+    return "@" if (match.group(1) or match.group(2)) == "at" else "."
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_ASCII_NOT_ALNUM = bytes(code for code in range(128) if not chr(code).isalnum())
+
+
+def skeleton(text: str) -> str:
+    """A text's letters and digits, folded (`fold`): the characters forms are made of.
+
+    Args:
+        text: any text.
+
+    Returns:
+        The letters and digits of the folded text, in order.
     """
     if text.isascii():  # the common case, at C speed
         return text.encode("ascii").lower().translate(None, _ASCII_NOT_ALNUM).decode("ascii")
-    return _NOT_ALNUM.sub("", text.translate(_SKELETON).lower())
+    return _NOT_ALNUM.sub("", fold(text))
 
 
-_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-"""Fullwidth forms (U+FF01 to U+FF5E) to ASCII, one for one: offsets stay valid."""
+class Reading:
+    """One reading of a text: folded, its skeleton, and the maps back.
 
-
-class Prepared:
-    """A text with its skeleton, and a map from skeleton characters back to the text.
-
-    Fullwidth forms are read as their ASCII characters (one for one, so
-    offsets into `text` are offsets into the original), so that a fullwidth
-    separator (U+FF0D, fullwidth hyphen-minus) stands in a gap as its ASCII form would.
+    Attributes:
+        text: the folded text.
+        skeleton: its letters and digits.
     """
 
-    __slots__ = ("_runs", "_shifts", "skeleton", "text")
+    __slots__ = ("_map", "_runs", "_shifts", "skeleton", "text")
 
-    def __init__(self, text: str) -> None:
-        """Fold the text once, for every subject searched in it.
+    def __init__(self, text: str, rewritten: Rewritten | None) -> None:
+        """Hold a folded text and its map back to the original.
 
         Args:
-            text: the text to search.
+            text: the folded text.
+            rewritten: its map back (None: one for one with the original).
         """
-        self.text = text if text.isascii() else text.translate(_FULLWIDTH)
-        self.skeleton = skeleton(self.text)
+        self.text = text
+        self._map = rewritten
+        self.skeleton = (
+            text.encode("ascii").translate(None, _ASCII_NOT_ALNUM).decode("ascii")
+            if text.isascii()
+            else _NOT_ALNUM.sub("", text)
+        )
         self._runs: list[int] | None = None
         self._shifts: list[int] = []
 
     def position(self, index: int) -> int:
-        """Where the skeleton character at `index` is in the text.
+        """Where the skeleton character at `index` is in `text`.
 
         The map is worked out on first use (only texts in which a form occurs
         need it): the runs of characters the skeleton drops, each with the
@@ -148,58 +312,113 @@ class Prepared:
         run = bisect.bisect_right(self._runs, index) - 1
         return index + (self._shifts[run] if run >= 0 else 0)
 
+    def origin(self, start: int, end: int) -> tuple[int, int]:
+        """The stretch of the original text that `text[start:end]` came from.
+
+        Args:
+            start: the first character.
+            end: just after the last.
+
+        Returns:
+            Offsets into the original text.
+        """
+        return (start, end) if self._map is None else self._map.origin(start, end)
+
+
+class Prepared:
+    """A text folded once for every subject searched in it: its readings.
+
+    Attributes:
+        text: the original text.
+        readings: the folded text, and the decoded one when decoding changes it.
+    """
+
+    __slots__ = ("_addresses", "readings", "text")
+
+    def __init__(self, text: str) -> None:
+        """Fold the text (and decode it, where it has anything to decode).
+
+        Args:
+            text: the text to search.
+        """
+        self.text = text
+        folded, rewritten = _fold_text(text, None)
+        self.readings = [Reading(folded, rewritten)]
+        decoded = _decode(folded, rewritten)
+        if decoded is not None:
+            self.readings.append(Reading(*decoded))
+        self._addresses: list[Reading] | None = None
+
+    @property
+    def skeleton(self) -> str:
+        """The skeleton of the folded text (the first reading)."""
+        return self.readings[0].skeleton
+
+    def addresses(self) -> list[Reading]:
+        """The readings with spelled-out e-mail punctuation (` at `, `[dot]`) as characters.
+
+        Returns:
+            One per reading (the reading itself where nothing is spelled out).
+        """
+        if self._addresses is None:
+            self._addresses = []
+            for reading in self.readings:
+                spelled = _rewrite(reading.text, _SPELLED, _spelled, reading._map)
+                self._addresses.append(
+                    reading if spelled is None else Reading(spelled.text, spelled)
+                )
+        return self._addresses
+
 
 # -- forms: segments of skeleton characters and the gaps between them ------------------------
 
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"
 _APOSTROPHES = "'\u2018\u2019`\u02bc"
-_SEPARATORS = frozenset(f"._/{_DASHES}\u00ad\u200b\u200c\u200d\u2060\ufeff")
 
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """What may stand in the text between two consecutive characters of a form.
+    """What may stand in the folded text between two consecutive characters of a form.
 
     Attributes:
         least: the fewest characters.
         most: the most characters.
-        chars: the characters allowed (any white space is allowed too).
+        chars: the characters allowed besides white space; None: any character
+            that is not a letter or digit (punctuation, symbols).
         required: when set, at least one of these must be there.
     """
 
     least: int = 0
     most: int = 3
-    chars: frozenset[str] = _SEPARATORS
+    chars: frozenset[str] | None = None
     required: str = ""
 
     def allows(self, between: str) -> bool:
         """Whether `between` may stand in this gap.
 
         Args:
-            between: the text between two characters of a form.
+            between: the folded text between two characters of a form.
 
         Returns:
             True when its length, characters and required character fit.
         """
         if not self.least <= len(between) <= self.most:
             return False
-        if any(not (char.isspace() or char in self.chars) for char in between):
+        chars = self.chars
+        if chars is not None and any(not (c.isspace() or c in chars) for c in between):
             return False
         return not self.required or any(char in self.required for char in between)
 
 
 _NONE = Gap(0, 0)
-_COMPACT = Gap()
-_PHONE = Gap(0, 4, _SEPARATORS | {"(", ")"})
-_IMO = Gap(0, 3, _SEPARATORS | {":", "#"})
-_WORDS = Gap(0, 4, frozenset(f",.&/{_DASHES}{_APOSTROPHES}\u00ad\u200b\u200c\u200d"))
-_DATE_NUMBERS = Gap(1, 3, frozenset("/.-"))
-_DATE_WORDS = Gap(1, 3, frozenset(f",./{_DASHES}{_APOSTROPHES}"))
+_COMPACT = Gap()  # up to 3 of any punctuation, symbol or space
+_PHONE = Gap(0, 4)
+_IMO = Gap(0, 3)
+_WORDS = Gap(0, 4)
 _EMAIL_BRACKETS = frozenset("[](){}<>")
 _ADDRESS = frozenset(".!#$%&'*+/=?^`{|}~-_")
 _EMAIL_DOT = Gap(0, 4, _EMAIL_BRACKETS | _ADDRESS)
 _EMAIL_AT = Gap(0, 4, _EMAIL_BRACKETS | {"@"}, required="@")
-_EMAIL_WORD = Gap(0, 4, _EMAIL_BRACKETS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,29 +486,26 @@ def _apart_email(text: str, start: int, end: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Part:
-    """Forms with the same boundary and extension (a person has two: name, birth date)."""
+    """Forms with the same boundary and extension (e-mail forms: in the address reading)."""
 
     forms: tuple[Form, ...]
     boundary: Boundary = _apart
     extend: Extension | None = None
-    gate: tuple[str, ...] = ()  # needles every form contains: skip the part unless all occur
+    address: bool = False  # searched in the reading with ` at ` and ` dot ` as characters
 
-    def find(self, prepared: Prepared, found: list[tuple[int, int]]) -> None:
-        text, seen = prepared.text, prepared.skeleton
-        if any(needle not in seen for needle in self.gate):
-            return
-        for form in self.forms:
-            needle = form.needle
-            at = seen.find(needle)
-            while at >= 0:
-                span = self._check(prepared, form, at)
-                if span is not None:
-                    found.append(span if self.extend is None else self.extend(text, *span))
-                at = seen.find(needle, at + 1)
+    def check(self, reading: Reading, form: Form, at: int) -> tuple[int, int] | None:
+        """The mention of `form` at skeleton index `at`, if its gaps and boundary hold.
 
-    def _check(self, prepared: Prepared, form: Form, at: int) -> tuple[int, int] | None:
-        text = prepared.text
-        start = left = prepared.position(at)
+        Args:
+            reading: the folded text.
+            form: the form whose needle occurs at `at`.
+            at: where in the skeleton.
+
+        Returns:
+            (start, end) in the folded text, grown by the extension, or None.
+        """
+        text = reading.text
+        start = left = reading.position(at)
         for rule in form.rules:  # walk to each next letter or digit, checking the gap
             right = left + 1
             limit = right + rule.most
@@ -301,25 +517,34 @@ class _Part:
                 return None
             left = right
         end = left + 1
-        return (start, end) if self.boundary(text, start, end) else None
+        if not self.boundary(text, start, end):
+            return None
+        return (start, end) if self.extend is None else self.extend(text, start, end)
+
+
+DateKey = tuple[int, int, str]
+"""A date as written: (day, month, year as written: 4 digits or the last 2)."""
 
 
 class Finder:
-    """Finds the mentions of one subject in texts.
+    """One subject's forms (and a person's date of birth).
 
     Attributes:
         parts: groups of forms, each with its boundary and extension.
+        dates: a person's date of birth, as the keys a written date is read to.
     """
 
-    __slots__ = ("parts",)
+    __slots__ = ("dates", "parts")
 
-    def __init__(self, parts: Iterable[_Part]) -> None:
+    def __init__(self, parts: Iterable[_Part], dates: frozenset[DateKey] = frozenset()) -> None:
         """Hold the subject's forms.
 
         Args:
             parts: the forms, grouped.
+            dates: the date of birth's keys (`(29, 2, "1980")`, `(29, 2, "80")`).
         """
         self.parts = tuple(parts)
+        self.dates = dates
 
     def find(self, prepared: Prepared) -> list[tuple[int, int]]:
         """Every stretch of the text that mentions the subject, overlaps included.
@@ -328,13 +553,175 @@ class Finder:
             prepared: the text, folded once for every subject searched in it.
 
         Returns:
-            (start, end) offsets, sorted; the caller merges overlaps.
+            (start, end) offsets in the original text, sorted.
         """
-        found: list[tuple[int, int]] = []
-        for part in self.parts:
-            part.find(prepared, found)
-        found.sort()
+        return sorted((start, end) for start, end, _ in Matcher([(self, "")]).find(prepared))
+
+
+class Matcher:
+    """Every form of several subjects in one automaton: a text is searched in one pass.
+
+    Built once per set of withheld subjects (a decision's), then used for
+    every text it shows; the work per text is one pass of the automaton over
+    each reading's skeleton (and of the date pattern when a date of birth is
+    withheld), whatever the number of subjects.
+    """
+
+    __slots__ = ("_addresses", "_dates", "_plain")
+
+    def __init__(self, finders: Iterable[tuple[Finder, str]]) -> None:
+        """Put every form of every finder in the automata.
+
+        Args:
+            finders: each subject's finder and its label (the mask's type).
+        """
+        plain: dict[str, list[tuple[_Part, Form, str]]] = {}
+        addresses: dict[str, list[tuple[_Part, Form, str]]] = {}
+        self._dates: dict[DateKey, set[str]] = {}
+        for finder, label in finders:
+            for part in finder.parts:
+                needles = addresses if part.address else plain
+                for form in part.forms:
+                    needles.setdefault(form.needle, []).append((part, form, label))
+            for key in finder.dates:
+                self._dates.setdefault(key, set()).add(label)
+        self._plain = _automaton(plain)
+        self._addresses = _automaton(addresses)
+
+    def find(self, prepared: Prepared) -> list[tuple[int, int, str]]:
+        """Every mention in the text: (start, end, label), offsets in the original text.
+
+        Args:
+            prepared: the text, folded once.
+
+        Returns:
+            The mentions, overlaps included, unsorted.
+        """
+        found: list[tuple[int, int, str]] = []
+        if self._plain is not None:
+            for reading in prepared.readings:
+                _scan(self._plain, reading, found)
+        if self._addresses is not None:
+            for reading in prepared.addresses():
+                _scan(self._addresses, reading, found)
+        if self._dates:
+            for reading in prepared.readings:
+                for start, end, key in _written_dates(reading.text):
+                    for label in self._dates.get(key, ()):
+                        found.append((*reading.origin(start, end), label))
         return found
+
+
+def _automaton(needles: dict[str, list[tuple[_Part, Form, str]]]) -> object | None:
+    if not needles:
+        return None
+    automaton = ahocorasick.Automaton()
+    for needle, entries in needles.items():
+        automaton.add_word(needle, (len(needle), tuple(entries)))
+    automaton.make_automaton()
+    return automaton  # type: ignore[no-any-return]
+
+
+def _scan(automaton: object, reading: Reading, found: list[tuple[int, int, str]]) -> None:
+    """The mentions of the automaton's forms in one reading, added to `found`."""
+    for last, (length, entries) in automaton.iter(reading.skeleton):  # type: ignore[attr-defined]
+        at = last - length + 1
+        for part, form, label in entries:
+            span = part.check(reading, form, at)
+            if span is not None:
+                found.append((*reading.origin(*span), label))
+
+
+# -- dates of birth: read every date in a text once, then look it up -----------------------------
+
+_MONTH_NAMES = (
+    ("january", "janvier", "enero"),
+    ("february", "fevrier", "febrero"),
+    ("march", "mars", "marzo"),
+    ("april", "avril", "abril"),
+    ("may", "mai", "mayo"),
+    ("june", "juin", "junio"),
+    ("july", "juillet", "julio"),
+    ("august", "aout", "agosto"),
+    ("september", "septembre", "septiembre", "setiembre"),
+    ("october", "octobre", "octubre"),
+    ("november", "novembre", "noviembre"),
+    ("december", "decembre", "diciembre"),
+)
+
+
+def _month_prefixes() -> dict[str, frozenset[int]]:
+    """Every month name (English, French, Spanish, folded) and its abbreviations of 3 letters up."""
+    months: dict[str, set[int]] = {}
+    for number, names in enumerate(_MONTH_NAMES, 1):
+        for name in names:
+            for length in range(3, len(name) + 1):
+                months.setdefault(name[:length], set()).add(number)
+    months.setdefault("mai", set()).add(5)
+    return {prefix: frozenset(numbers) for prefix, numbers in months.items()}
+
+
+_MONTHS = _month_prefixes()
+_SEP = r"(?:[^\w]|_){1,3}"
+_SEP0 = r"(?:[^\w]|_){0,3}"
+_ORDINAL = r"(?:st|nd|rd|th|er|e)?"
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![^\W_])", r"(?![^\W_])"
+_DATES = re.compile(
+    _EDGE_BEFORE
+    + "(?=("
+    + "|".join(
+        [
+            rf"(?P<d>[0-9]{{1,2}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<y>[0-9]{{4}}|[0-9]{{2}})",
+            rf"(?P<iy>[0-9]{{4}}){_SEP}(?P<im>[0-9]{{1,2}}){_SEP}(?P<id>[0-9]{{1,2}})",
+            r"(?P<compact>[0-9]{8}|[0-9]{6})",
+            rf"(?P<wd>[0-9]{{1,2}}){_ORDINAL}{_SEP0}(?:(?:of|de){_SEP})?(?P<wm>[a-z]{{3,10}})"
+            rf"\.?{_SEP0}(?:(?:de|del|of){_SEP})?(?P<wy>[0-9]{{4}}|[0-9]{{2}})",
+            rf"(?P<mm>[a-z]{{3,10}})\.?{_SEP}(?P<md>[0-9]{{1,2}}){_ORDINAL}{_SEP}"
+            r"(?P<my>[0-9]{4}|[0-9]{2})",
+        ]
+    )
+    + rf"){_EDGE_AFTER})"
+)
+
+
+def _written_dates(text: str) -> Iterator[tuple[int, int, DateKey]]:
+    """Every date written in a folded text: (start, end, key), each reading it may have."""
+    if not any(char.isdigit() for char in text):
+        return
+    for match in _DATES.finditer(text):
+        start, end = match.start(1), match.end(1)
+        groups = match.groupdict()
+        keys: list[tuple[str, str, str]] = []
+        if groups["d"]:
+            keys.append((groups["d"], groups["m"], groups["y"]))
+        elif groups["iy"]:
+            keys.append((groups["id"], groups["im"], groups["iy"]))
+        elif groups["compact"]:
+            digits = groups["compact"]
+            if len(digits) == 8:
+                keys += [
+                    (digits[:2], digits[2:4], digits[4:]),
+                    (digits[6:], digits[4:6], digits[:4]),
+                ]
+            else:
+                keys += [
+                    (digits[:2], digits[2:4], digits[4:]),
+                    (digits[4:], digits[2:4], digits[:2]),
+                ]
+        else:
+            name = groups["wm"] or groups["mm"]
+            day, year = (
+                (groups["wd"], groups["wy"]) if groups["wm"] else (groups["md"], groups["my"])
+            )
+            keys += [(day, str(month), year) for month in _MONTHS.get(name, ())]
+        for day, month, year in keys:
+            yield start, end, (int(day), int(month), year)
+
+
+def _date_keys(born: dt.date) -> frozenset[DateKey]:
+    return frozenset(
+        {(born.day, born.month, str(born.year)), (born.day, born.month, f"{born.year % 100:02d}")}
+    )
 
 
 # -- the subject types ---------------------------------------------------------------------------
@@ -412,6 +799,7 @@ def _phone(value: str) -> list[_Part]:
 
 
 def _email(value: str) -> list[_Part]:
+    """The address as written and in IDNA form; ` at ` and ` dot ` are read as characters first."""
     written = unicodedata.normalize("NFKC", value).strip()
     canonical = _canonical("email", value) or written.lower()
     local, _, domain = canonical.rpartition("@")
@@ -422,15 +810,8 @@ def _email(value: str) -> list[_Part]:
     forms = []
     for name in domains:
         labels = [skeleton(label) for label in name.split(".") if skeleton(label)]
-        spelled = [piece for label in labels for piece in ("dot", label)][1:]
-        # name@example.com, name [at] example.com, name@example [dot] com, name at ...
         forms.append(_form([local_folded, "".join(labels)], _EMAIL_DOT, _EMAIL_AT))
-        forms.append(_form([local_folded, "at", "".join(labels)], _EMAIL_DOT, _EMAIL_WORD))
-        forms.append(
-            _form([local_folded, *spelled], _EMAIL_DOT, [_EMAIL_AT] + [_EMAIL_WORD] * len(spelled))
-        )
-        forms.append(_form([local_folded, "at", *spelled], _EMAIL_DOT, _EMAIL_WORD))
-    return [_Part(tuple(forms), boundary=_apart_email)]
+    return [_Part(tuple(forms), boundary=_apart_email, address=True)]
 
 
 def _words_part(words: Sequence[str], *, extend: Extension | None = None) -> _Part:
@@ -477,7 +858,7 @@ def _name_parts(name: str) -> tuple[list[str], list[str]]:
     return words[:-1], words[-1:]
 
 
-def _person(name: str, born: str) -> list[_Part]:
+def _person(name: str) -> list[_Part]:
     forenames, surname = _name_parts(name)
     folded = skeleton("".join(surname))
     words = {skeleton(piece) for word in forenames for piece in re.split(f"[{_DASHES}]", word)}
@@ -485,36 +866,7 @@ def _person(name: str, born: str) -> list[_Part]:
     words.discard("")
     initials = {word[0] for word in words}
     extend = functools.partial(_forenames, words=frozenset(words), initials=frozenset(initials))
-    parts = [_Part((_form([folded], _WORDS),), extend=extend) if folded else _NEVER]
-    if born:
-        parts.append(_date_of_birth(dt.date.fromisoformat(born)))
-    return parts
-
-
-_ORDINALS = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
-
-
-def _date_of_birth(born: dt.date) -> _Part:
-    """UK numeric (`29/02/1980`, `29.2.80`), ISO (`1980-02-29`, `19800229`) and written dates."""
-    days = {str(born.day), f"{born.day:02d}"}
-    months = {str(born.month), f"{born.month:02d}"}
-    year, short = str(born.year), f"{born.year % 100:02d}"
-    name = _MONTHS[born.month - 1]
-    names = {name, name[:3]} | ({"sept"} if born.month == 9 else set())
-    ordinal = _ORDINALS.get(born.day, "th")
-    forms = [_form([f"{born.day:02d}{born.month:02d}{year}"], _NONE)]
-    forms.append(_form([f"{year}{born.month:02d}{born.day:02d}"], _NONE))
-    for day in days:
-        for month in months:
-            forms.extend(_form([day, month, y], _NONE, _DATE_NUMBERS) for y in (year, short))
-            forms.append(_form([year, month, day], _NONE, _DATE_NUMBERS))
-        for written_day in (day, day + ordinal):
-            for month_name in names:
-                for y in (year, short):
-                    forms.append(_form([written_day, month_name, y], _NONE, _DATE_WORDS))
-                    forms.append(_form([written_day, "of", month_name, y], _NONE, _DATE_WORDS))
-                forms.append(_form([month_name, written_day, year], _NONE, _DATE_WORDS))
-    return _Part(tuple(forms), gate=(short, str(born.day)))
+    return [_Part((_form([folded], _WORDS),), extend=extend) if folded else _NEVER]
 
 
 # -- growing a mention over the words around it ------------------------------------------------
@@ -591,20 +943,6 @@ def _phone_prefix(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
 _LEGAL_SUFFIXES = frozenset(
     {"ltd", "limited", "plc", "llp", "llc", "lp", "inc", "incorporated", "corp", "corporation"}
     | {"co", "company", "gmbh", "ag", "bv", "nv", "sa", "sarl", "srl", "spa", "pty", "oy", "ab"}
@@ -632,10 +970,10 @@ def _finder(key: tuple[str, str, str, str]) -> Finder:
         case "organisation":
             parts = _organisation(value)
         case "person":
-            parts = _person(value, born)
+            parts = _person(value)
         case _:
             parts = _other(value)
-    return Finder(parts)
+    return Finder(parts, _date_keys(dt.date.fromisoformat(born)) if born else frozenset())
 
 
 def _key(subject: Subject) -> tuple[str, str, str, str]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from dissemination.decision import Decision
-from dissemination.masking import CONDITIONS, PORTION, TITLE, masked_text
+from dissemination.masking import CONDITIONS, PORTION, TITLE, MaskIndex, index_masks, masked_text
 from dissemination.models import Item, Portion
 from dissemination.vocabulary import View
 
@@ -38,9 +38,9 @@ def _dump(model: Any) -> Any:
     return model.__pydantic_serializer__.to_python(model, mode="json", exclude_none=True)
 
 
-def _portion(portion: Portion, decision: Decision) -> dict[str, Any]:
+def _portion(portion: Portion, masks: MaskIndex) -> dict[str, Any]:
     data: dict[str, Any] = _dump(portion)
-    data["text"] = masked_text(decision.masks, PORTION, portion.id, portion.text)
+    data["text"] = masked_text(masks, PORTION, portion.id, portion.text)
     return data
 
 
@@ -95,13 +95,14 @@ def render_item(item: Item, decision: Decision) -> dict[str, Any] | None:
         return {"id": item.id, "created": created, "owner": owner, "referral": decision.referral}
 
     shown_portions = set(decision.portions)
+    masks = index_masks(decision.masks)
     portions = [
-        _portion(portion, decision) for portion in item.portions if portion.id in shown_portions
+        _portion(portion, masks) for portion in item.portions if portion.id in shown_portions
     ]
     subjects = [_dump(item.subjects[index]) for index in decision.subjects]
     rendered: dict[str, Any] = {"id": item.id}
     if view >= View.SANITISED:
-        rendered["title"] = masked_text(decision.masks, TITLE, "", item.title)
+        rendered["title"] = masked_text(masks, TITLE, "", item.title)
     rendered["created"] = created
     rendered["classification"] = item.classification
     if view >= View.SANITISED:
@@ -195,10 +196,11 @@ def render_text(item: Item, decision: Decision) -> str:
         lines.extend(f"Why: {reason.text}" for reason in decision.reasons)
         return "\n".join(lines) + "\n"
 
+    masks = index_masks(decision.masks)
     mark = banner(item, decision)
     lines = [mark, f"{item.id} (created {created}) - {view.label} view"]
     if view >= View.SANITISED:
-        lines.append(masked_text(decision.masks, TITLE, "", item.title))
+        lines.append(masked_text(masks, TITLE, "", item.title))
     if item.grading is not None:
         grading = item.grading
         lines.append(f"Grading: {grading.source}{grading.intelligence}{grading.handling_code}")
@@ -208,7 +210,7 @@ def render_text(item: Item, decision: Decision) -> str:
     for portion in item.portions:
         if portion.id in shown:
             lines.append("")
-            text = masked_text(decision.masks, PORTION, portion.id, portion.text)
+            text = masked_text(masks, PORTION, portion.id, portion.text)
             lines.append(f"[{portion.category.upper()}] {text}")
     if decision.subjects:
         lines.append("")
