@@ -769,12 +769,16 @@ def _disguise(draw: st.DrawFn, pieces: list[str], classes: set[str], *, spaced: 
     """Write `pieces` (characters or words) with the drawn classes inside and between them.
 
     `spaced`: a separator is drawn between pieces (compact identifiers); else
-    the pieces' own text is kept and only characters are disguised.
+    the pieces are words and the separators between them (`_words_between`),
+    and only the words' characters are disguised.
     """
     out = []
     for index, piece in enumerate(pieces):
         if index and spaced:
             out.append(_cf(draw, classes) + _separator(draw, classes) + _cf(draw, classes))
+        if not spaced and index % 2:  # a separator drawn by `_words_between`: kept as drawn
+            out.append(piece)
+            continue
         for char in piece:
             out.append(_encoded(draw, char, classes) + _cf(draw, classes))
     text = "".join(out)
@@ -870,7 +874,7 @@ def evasive_mentions(
         written = "".join(out)
         if "html" in classes and draw(st.booleans()):
             written = f"<b>{written}</b>"
-        secrets = [compact(local)]  # `q...`: no prose holds a `q`
+        secrets = [compact(address)]  # spelled ` at ` and ` dot ` are dropped by the check
     elif kind == "person":
         forename = subject["name"].split(", ")[-1].split()[0]
         surname = compact(secrets[0])

@@ -73,12 +73,11 @@ def _item(subject: dict[str, Any], text: str) -> Item:
 
 
 def _strings(value: Any) -> Iterator[str]:
-    """Every string in a rendered JSON document (keys and values)."""
+    """Every string value in a rendered JSON document (its keys are the schema's)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for key, inner in value.items():
-            yield key
+        for inner in value.values():
             yield from _strings(inner)
     elif isinstance(value, list):
         for inner in value:

@@ -248,6 +248,8 @@ def _spelled(match: re.Match[str]) -> str:
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _ASCII_NOT_ALNUM = bytes(code for code in range(128) if not chr(code).isalnum())
+_ALNUM = re.compile(r"[^\W_]")
+_ALNUM_FLAGS = bytes(int(chr(code).isalnum()) if code < 128 else 0 for code in range(256))
 
 
 def skeleton(text: str) -> str:
@@ -272,7 +274,7 @@ class Reading:
         skeleton: its letters and digits.
     """
 
-    __slots__ = ("_map", "_runs", "_shifts", "skeleton", "text")
+    __slots__ = ("_map", "_positions", "skeleton", "text")
 
     def __init__(self, text: str, rewritten: Rewritten | None) -> None:
         """Hold a folded text and its map back to the original.
@@ -288,15 +290,28 @@ class Reading:
             if text.isascii()
             else _NOT_ALNUM.sub("", text)
         )
-        self._runs: list[int] | None = None
-        self._shifts: list[int] = []
+        self._positions: list[int] | None = None
+
+    def positions(self) -> list[int]:
+        """Where each skeleton character is in `text`.
+
+        Worked out on first use (only texts in which a form occurs need it),
+        at C speed for an ASCII text.
+
+        Returns:
+            The index in `text` of every letter and digit, in order.
+        """
+        if self._positions is None:
+            text = self.text
+            if text.isascii():
+                flags = text.encode("ascii").translate(_ALNUM_FLAGS)
+                self._positions = list(itertools.compress(range(len(text)), flags))
+            else:
+                self._positions = [match.start() for match in _ALNUM.finditer(text)]
+        return self._positions
 
     def position(self, index: int) -> int:
         """Where the skeleton character at `index` is in `text`.
-
-        The map is worked out on first use (only texts in which a form occurs
-        need it): the runs of characters the skeleton drops, each with the
-        skeleton index it stands before and how many were dropped up to it.
 
         Args:
             index: an index into `skeleton`.
@@ -304,13 +319,7 @@ class Reading:
         Returns:
             The index of that letter or digit in `text`.
         """
-        if self._runs is None:
-            # text = kept[0] dropped[0] kept[1] dropped[1] ... (kept: letters and digits)
-            kept = _NOT_ALNUM.split(self.text)
-            self._runs = list(itertools.accumulate(map(len, kept[:-1])))
-            self._shifts = list(itertools.accumulate(map(len, _NOT_ALNUM.findall(self.text))))
-        run = bisect.bisect_right(self._runs, index) - 1
-        return index + (self._shifts[run] if run >= 0 else 0)
+        return self.positions()[index]
 
     def origin(self, start: int, end: int) -> tuple[int, int]:
         """The stretch of the original text that `text[start:end]` came from.
@@ -436,6 +445,7 @@ class Form:
     joins: tuple[Gap, ...]
     needle: str = field(init=False)
     rules: tuple[Gap, ...] = field(init=False, repr=False)
+    tight: bool = field(init=False, repr=False)  # every gap may be empty
 
     def __post_init__(self) -> None:
         """Work out the needle and the rule of each gap of the whole form."""
@@ -446,6 +456,7 @@ class Form:
                 rules.append(self.joins[index])
         object.__setattr__(self, "needle", "".join(self.segments))
         object.__setattr__(self, "rules", tuple(rules))
+        object.__setattr__(self, "tight", all(not (r.least or r.required) for r in rules))
 
 
 def _form(segments: Sequence[str], inner: Gap, join: Gap | Sequence[Gap] = _NONE) -> Form:
@@ -505,17 +516,19 @@ class _Part:
             (start, end) in the folded text, grown by the extension, or None.
         """
         text = reading.text
-        start = left = reading.position(at)
-        for rule in form.rules:  # walk to each next letter or digit, checking the gap
-            right = left + 1
-            limit = right + rule.most
-            while not text[right].isalnum():  # the skeleton says there is one
-                right += 1
-                if right > limit:
+        positions = reading.positions()
+        last = at + len(form.needle) - 1
+        start = left = positions[at]
+        if positions[last] - start != last - at or not form.tight:
+            # Not written solid (or a gap must hold something): check every gap.
+            for right, rule in zip(positions[at + 1 : last + 1], form.rules, strict=True):
+                if right - left > 1:
+                    if right - left - 1 > rule.most or not rule.allows(text[left + 1 : right]):
+                        return None
+                elif rule.least or rule.required:
                     return None
-            if not rule.allows(text[left + 1 : right]):
-                return None
-            left = right
+                left = right
+        left = positions[last]
         end = left + 1
         if not self.boundary(text, start, end):
             return None
@@ -665,57 +678,69 @@ _MONTHS = _month_prefixes()
 _SEP = r"(?:[^\w]|_){1,3}"
 _SEP0 = r"(?:[^\w]|_){0,3}"
 _ORDINAL = r"(?:st|nd|rd|th|er|e)?"
-_EDGE_BEFORE, _EDGE_AFTER = r"(?<![^\W_])", r"(?![^\W_])"
-_DATES = re.compile(
-    _EDGE_BEFORE
-    + "(?=("
-    + "|".join(
-        [
-            rf"(?P<d>[0-9]{{1,2}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<y>[0-9]{{4}}|[0-9]{{2}})",
-            rf"(?P<iy>[0-9]{{4}}){_SEP}(?P<im>[0-9]{{1,2}}){_SEP}(?P<id>[0-9]{{1,2}})",
-            r"(?P<compact>[0-9]{8}|[0-9]{6})",
-            rf"(?P<wd>[0-9]{{1,2}}){_ORDINAL}{_SEP0}(?:(?:of|de){_SEP})?(?P<wm>[a-z]{{3,10}})"
-            rf"\.?{_SEP0}(?:(?:de|del|of){_SEP})?(?P<wy>[0-9]{{4}}|[0-9]{{2}})",
-            rf"(?P<mm>[a-z]{{3,10}})\.?{_SEP}(?P<md>[0-9]{{1,2}}){_ORDINAL}{_SEP}"
-            r"(?P<my>[0-9]{4}|[0-9]{2})",
-        ]
-    )
-    + rf"){_EDGE_AFTER})"
+_EDGE_AFTER = r"(?![^\W_])"
+_NUMERIC = re.compile(
+    rf"(?P<d>[0-9]{{1,2}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<y>[0-9]{{4}}|[0-9]{{2}}){_EDGE_AFTER}"
 )
+_ISO = re.compile(
+    rf"(?P<y>[0-9]{{4}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<d>[0-9]{{1,2}}){_EDGE_AFTER}"
+)
+_COMPACT_DATE = re.compile(rf"(?P<digits>[0-9]{{8}}|[0-9]{{6}}){_EDGE_AFTER}")
+_DAY_MONTH = re.compile(
+    rf"(?P<d>[0-9]{{1,2}}){_ORDINAL}{_SEP0}(?:(?:of|de){_SEP})?(?P<name>[a-z]{{3,10}})"
+    rf"\.?{_SEP0}(?:(?:de|del|of){_SEP})?(?P<y>[0-9]{{4}}|[0-9]{{2}}){_EDGE_AFTER}"
+)
+_MONTH_DAY = re.compile(
+    rf"(?P<name>[a-z]{{3,10}})\.?{_SEP}(?P<d>[0-9]{{1,2}}){_ORDINAL}{_SEP}"
+    rf"(?P<y>[0-9]{{4}}|[0-9]{{2}}){_EDGE_AFTER}"
+)
+_DIGIT_RUN = re.compile(r"[0-9]+")
+_MONTH_BEFORE = re.compile(rf"([a-z]{{3,10}})\.?{_SEP}$")
 
 
 def _written_dates(text: str) -> Iterator[tuple[int, int, DateKey]]:
-    """Every date written in a folded text: (start, end, key), each reading it may have."""
-    if not any(char.isdigit() for char in text):
-        return
-    for match in _DATES.finditer(text):
-        start, end = match.start(1), match.end(1)
-        groups = match.groupdict()
-        keys: list[tuple[str, str, str]] = []
-        if groups["d"]:
-            keys.append((groups["d"], groups["m"], groups["y"]))
-        elif groups["iy"]:
-            keys.append((groups["id"], groups["im"], groups["iy"]))
-        elif groups["compact"]:
-            digits = groups["compact"]
-            if len(digits) == 8:
-                keys += [
-                    (digits[:2], digits[2:4], digits[4:]),
-                    (digits[6:], digits[4:6], digits[:4]),
-                ]
-            else:
-                keys += [
-                    (digits[:2], digits[2:4], digits[4:]),
-                    (digits[4:], digits[2:4], digits[:2]),
-                ]
-        else:
-            name = groups["wm"] or groups["mm"]
-            day, year = (
-                (groups["wd"], groups["wy"]) if groups["wm"] else (groups["md"], groups["my"])
+    """Every date written in a folded text: (start, end, key), each reading it may have.
+
+    A date holds digits: each run of digits that starts a token is tried as
+    the start of a numeric, ISO, compact or day-month date, and the word
+    before it as the month of a month-day date, so a text costs one pass to
+    find its digits and a few anchored matches at each.
+    """
+    for run in _DIGIT_RUN.finditer(text):
+        start = run.start()
+        if start and text[start - 1].isalnum():
+            continue  # inside a larger token
+        for pattern in (_NUMERIC, _ISO, _DAY_MONTH):
+            match = pattern.match(text, start)
+            if match is None:
+                continue
+            day, year = match.group("d"), match.group("y")
+            months = (
+                _MONTHS.get(match.group("name"), ())
+                if "name" in pattern.groupindex
+                else (int(match.group("m")),)
             )
-            keys += [(day, str(month), year) for month in _MONTHS.get(name, ())]
-        for day, month, year in keys:
-            yield start, end, (int(day), int(month), year)
+            for month in months:
+                yield start, match.end(), (int(day), month, year)
+        compact = _COMPACT_DATE.match(text, start)
+        if compact is not None:
+            digits = compact.group("digits")
+            readings = (
+                [(digits[:2], digits[2:4], digits[4:]), (digits[6:], digits[4:6], digits[:4])]
+                if len(digits) == 8
+                else [(digits[:2], digits[2:4], digits[4:]), (digits[4:], digits[2:4], digits[:2])]
+            )
+            for day_digits, month_digits, year_digits in readings:
+                yield start, compact.end(), (int(day_digits), int(month_digits), year_digits)
+        before = _MONTH_BEFORE.search(text, max(0, start - 16), start)
+        if before is not None:
+            begin = before.start(1)
+            while begin > 0 and text[begin - 1].isalpha() and start - begin < 16:
+                begin -= 1  # the month's whole word (the search began inside it)
+            match = _MONTH_DAY.match(text, begin)
+            if match is not None and not (begin and text[begin - 1].isalnum()):
+                for month in _MONTHS.get(match.group("name"), ()):
+                    yield begin, match.end(), (int(match.group("d")), month, match.group("y"))
 
 
 def _date_keys(born: dt.date) -> frozenset[DateKey]:

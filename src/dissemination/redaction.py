@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from dissemination.decision import Decision
 from dissemination.masking import CONDITIONS, PORTION, TITLE, MaskIndex, index_masks, masked_text
-from dissemination.models import Item, Portion
+from dissemination.models import Item, Portion, Subject
 from dissemination.vocabulary import View
 
 __all__ = ["banner", "render", "render_item", "render_text", "shown_conditions"]
@@ -38,10 +40,16 @@ def _dump(model: Any) -> Any:
     return model.__pydantic_serializer__.to_python(model, mode="json", exclude_none=True)
 
 
-def _portion(portion: Portion, masks: MaskIndex) -> dict[str, Any]:
-    data: dict[str, Any] = _dump(portion)
-    data["text"] = masked_text(masks, PORTION, portion.id, portion.text)
-    return data
+_PORTIONS = TypeAdapter(list[Portion])
+_SUBJECTS = TypeAdapter(list[Subject])
+"""Lists of portions and subjects dumped in one call (an item may hold thousands)."""
+
+
+def _portions(portions: list[Portion], masks: MaskIndex) -> list[dict[str, Any]]:
+    dumped: list[dict[str, Any]] = _PORTIONS.dump_python(portions, mode="json", exclude_none=True)
+    for portion, data in zip(portions, dumped, strict=True):
+        data["text"] = masked_text(masks, PORTION, portion.id, portion.text)
+    return dumped
 
 
 def _check_item(item: Item, decision: Decision) -> None:
@@ -96,10 +104,12 @@ def render_item(item: Item, decision: Decision) -> dict[str, Any] | None:
 
     shown_portions = set(decision.portions)
     masks = index_masks(decision.masks)
-    portions = [
-        _portion(portion, masks) for portion in item.portions if portion.id in shown_portions
-    ]
-    subjects = [_dump(item.subjects[index]) for index in decision.subjects]
+    portions = _portions(
+        [portion for portion in item.portions if portion.id in shown_portions], masks
+    )
+    subjects = _SUBJECTS.dump_python(
+        [item.subjects[index] for index in decision.subjects], mode="json", exclude_none=True
+    )
     rendered: dict[str, Any] = {"id": item.id}
     if view >= View.SANITISED:
         rendered["title"] = masked_text(masks, TITLE, "", item.title)
