@@ -26,8 +26,8 @@ withheld), for n = 10, 100 and 1,000. `first decision` decides a fresh,
 already parsed copy of the item (nothing kept from an earlier decision);
 `render` and `render_text` render that decision; milliseconds of CPU time
 (`time.process_time`: the machine is shared, wall time measures the
-neighbours), median of the repeats. Masking linear in the text means the n = 1,000 row costs about ten
-times the n = 100 one.
+neighbours), median of the repeats. Masking linear in the text means the
+n = 1,000 row costs about ten times the n = 100 one.
 
 Evasion (issue 10 item 2, `--evasion`): for every subject type, 400 drawings
 of `tests.strategies.evasive_mentions` (a withheld value written with random
