@@ -215,6 +215,16 @@ _MATCHED = [
             "\uff21\uff22\uff11\uff12\uff23DE",
             "AB*12*CDE",
             "AB_12_CDE",
+            "AB_12*CDE",
+            "AB12%20CDE",
+            "AB12%2520CDE",
+            "AB12&nbsp;CDE",
+            "AB12&#32;CDE",
+            "&#65;B12CDE",
+            "\U0001d400\U0001d401\U0001d7cf\U0001d7d0\U0001d402\U0001d403\U0001d404",
+            "AB\u200b12\u200eCDE",
+            "A\u0301B12 C\u0327DE",
+            "A\u00adB12\u2060CDE",
         ],
     ),
     (
@@ -243,6 +253,10 @@ _MATCHED = [
             "john.smith [at] example [dot] gov [dot] uk",
             "john.smith (at) example (dot) gov (dot) uk",
             "john.smith at example dot gov dot uk",
+            "john dot smith at example dot gov dot uk",
+            "john[dot]smith(at)example.gov.uk",
+            "john.smith%40example.gov.uk",
+            "john.smith&#64;example.gov.uk",
         ],
     ),
     (
@@ -265,6 +279,16 @@ _MATCHED = [
             "29/2/80",
             "29.02.1980",
             "19800229",
+            "290280",
+            "800229",
+            "Feb 29, 80",
+            "29/02/'80",
+            "29 Febr 1980",
+            "29 février 1980",
+            "29 fe\u0301vrier 1980",
+            "29 févr. 80",
+            "29 de febrero de 1980",
+            "29-feb-80",
         ],
     ),
     (
@@ -273,7 +297,11 @@ _MATCHED = [
     ),
     (
         {"type": "person", "name": "Ann SMITH-JONES", "date_of_birth": "1980-02-29"},
-        ["Smith Jones"],
+        ["Smith Jones", "Smith_Jones"],
+    ),
+    (
+        {"type": "person", "name": "Ana GARCÍA", "date_of_birth": "1980-03-01"},
+        ["1er mars 1980", "1 de marzo de 1980", "Garci\u0301a", "GARCIA"],
     ),
     ({"type": "email", "value": "jo@b\u00fccher.de"}, ["jo@xn--bcher-kva.de"]),
     (
@@ -330,6 +358,12 @@ _NOT_MATCHED = [
     ({"type": "phone", "value": "+44 7700 900123"}, "0800 FLOWERS"),
     ({"type": "email", "value": "John.Smith@Example.gov.uk"}, "john.smith"),
     ({"type": "organisation", "value": "Northern Freight Ltd"}, "Northern"),
+    # HTML beyond bare tags and entities, other encodings, reversed text.
+    ({"type": "vehicle", "value": "AB12 CDE"}, 'AB12<span class="x">CDE'),
+    ({"type": "vehicle", "value": "AB12 CDE"}, "AB12<!-- -->CDE"),
+    ({"type": "vehicle", "value": "AB12 CDE"}, "\\u0041B12CDE"),
+    ({"type": "vehicle", "value": "AB12 CDE"}, "\u202eEDC21BA\u202c"),
+    ({"type": "other", "value": "S\u00f8ren"}, "Soren"),
 ]
 
 
@@ -338,6 +372,19 @@ def test_forms_known_not_to_be_matched(subject: dict[str, Any], written: str) ->
     item = item_with([withheld(subject)], f"Seen {written} today")
     decision = decide(FULL_READER, item, now=NOW)
     assert shown_text(item, decision) == f"Seen {written} today"
+
+
+def test_a_mention_inside_html_is_masked_and_the_tags_around_it_kept() -> None:
+    """Bare tags read as spaces: the mask covers the value's own stretch, tags inside it too."""
+    subject = {"type": "vehicle", "value": "AB12 CDE"}
+    for written, shown in [
+        ("<b>AB12</b> CDE", "<b>[WITHHELD vehicle]"),
+        ("<i>AB12 CDE</i>", "<i>[WITHHELD vehicle]</i>"),
+        ("AB<br/>12CDE", "[WITHHELD vehicle]"),
+    ]:
+        item = item_with([withheld(subject)], f"Seen {written}, today")
+        decision = decide(FULL_READER, item, now=NOW)
+        assert shown_text(item, decision) == f"Seen {shown}, today", written
 
 
 def test_an_initial_not_the_persons_is_left_outside_the_mask() -> None:

@@ -108,6 +108,15 @@ class Decision:
         masks: the edits the renderers apply to the shown texts: mentions of
             withheld subjects and inline spans above the reader's vetting
             masked (`dissemination.masking`); offsets only, never a value.
+        explanation: at `pointer`, every reason that fixed the view (for
+            `explain`, never rendered); `reasons` then holds one reason in
+            plain words, so a reader learns nothing of which instructions the
+            item carries. Empty at other views, where `reasons` is the whole.
+
+    `repr` and `str` show the view, how many portions, subjects, conditions
+    and reasons there are and the policy digest: never a condition, a caveat,
+    an id, a rule or any other text of the item, the reader or the profile
+    (DESIGN §5; `rules` gives the rule ids to whoever asks for them).
     """
 
     item_id: str
@@ -123,6 +132,23 @@ class Decision:
     facts: frozenset[str] = field(default=frozenset(), repr=False)
     withheld: tuple[Withheld, ...] = field(default=(), repr=False)
     masks: tuple[TextMask, ...] = field(default=(), repr=False)
+    explanation: tuple[Reason, ...] = field(default=(), repr=False)
+
+    def __repr__(self) -> str:
+        """The decision without any content: the view, counts and the policy digest."""
+        digest = self.policy[:12] if all(c in "0123456789abcdef" for c in self.policy) else "?"
+        return (
+            f"Decision(view={self.view.label}, portions={len(self.portions)}, "
+            f"subjects={len(self.subjects)}, conditions={len(self.conditions)}, "
+            f"reasons={len(self.full_reasons)}, policy={digest!r})"
+        )
+
+    __str__ = __repr__
+
+    @property
+    def full_reasons(self) -> tuple[Reason, ...]:
+        """Every reason that fixed the view, for operators (`explain`), at every view."""
+        return self.explanation or self.reasons
 
     @property
     def referral(self) -> str | None:
@@ -135,8 +161,25 @@ class Decision:
 
     @property
     def rules(self) -> tuple[str, ...]:
-        """The rule ids of the reasons."""
-        return tuple(reason.rule for reason in self.reasons)
+        """The rule ids of every reason (`full_reasons`): the operators' list."""
+        return tuple(reason.rule for reason in self.full_reasons)
+
+
+POINTER_RULE = "view.pointer"
+"""The rule id of the one reason a reader reads at `pointer`."""
+
+_POINTER_WORDS = {
+    REFER_TO_ORIGINATOR: "you may know only that this item exists; its originator decides who "
+    "may see more: refer to the originator",
+    REFER_TO_OWNER: "you may know only that this item exists; refer to its owner for what you "
+    "may be told",
+}
+
+
+def _pointer_reasons(obligations: tuple[str, ...]) -> tuple[Reason, ...]:
+    """The one plain reason a reader reads at `pointer` (issue 10 item 5: nothing more)."""
+    key = REFER_TO_ORIGINATOR if REFER_TO_ORIGINATOR in obligations else REFER_TO_OWNER
+    return (Reason(POINTER_RULE, _POINTER_WORDS[key]),)
 
 
 def _caveats(handling: tuple[Handling, ...]) -> list[str]:
@@ -450,9 +493,20 @@ def _shared(policy: Policy, view: View, binding: tuple[PolicyRow, ...]) -> _Shar
         obligations = ()
     elif view is View.POINTER:
         obligations = obligations or (REFER_TO_OWNER,)
-    template = Decision(
-        "", "", view, obligations=obligations, reasons=reasons, policy=policy.digest
-    )
+    if view is View.POINTER:  # the reader reads one plain reason; `explain` the rest
+        template = Decision(
+            "",
+            "",
+            view,
+            obligations=obligations,
+            reasons=_pointer_reasons(obligations),
+            policy=policy.digest,
+            explanation=reasons,
+        )
+    else:
+        template = Decision(
+            "", "", view, obligations=obligations, reasons=reasons, policy=policy.digest
+        )
     return view, reasons, obligations, tuple(getattr(template, name) for name in _FIELDS[2:])
 
 
@@ -600,7 +654,13 @@ def _reference(
         return decision
     obligations = tuple(dict.fromkeys(row.obligation for row in binding if row.obligation))
     if view is View.POINTER:
-        return replace(decision, obligations=obligations or (REFER_TO_OWNER,))
+        obligations = obligations or (REFER_TO_OWNER,)
+        return replace(
+            decision,
+            obligations=obligations,
+            reasons=_pointer_reasons(obligations),
+            explanation=decision.reasons,
+        )
     decision = _with_content(decision, item, policy, portion_fails, subject_fails, obligations)
     return _masked(decision, item, rank=rank, vocabulary=vocabulary)
 

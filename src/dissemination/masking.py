@@ -222,8 +222,7 @@ def plan_masks(
     finders: list[Labelled] = [
         (mention_finder(item.subjects[i]), item.subjects[i].type) for i in withheld
     ]
-    hidden = _hidden_subjects(item, subjects, finders)
-    matcher = Matcher(finders) if finders else None
+    hidden, matcher = _hidden_subjects(item, subjects, finders)
     masks = []
     for part, key, text, spans_allowed in texts:
         mask = _mask_text(
@@ -240,12 +239,19 @@ def plan_masks(
     return MaskPlan(tuple(masks), hidden)
 
 
-def _hidden_subjects(item: Item, shown: Sequence[int], finders: list[Labelled]) -> tuple[int, ...]:
+def _hidden_subjects(
+    item: Item, shown: Sequence[int], finders: list[Labelled]
+) -> tuple[tuple[int, ...], Matcher | None]:
     """Shown subjects whose identifier mentions a withheld one (they are withheld too).
 
     Repeated until nothing changes, since a subject withheld this way may in
     turn be mentioned by another. `finders` gains the hidden subjects' finders.
+
+    Returns:
+        The hidden subjects' positions, and the matcher of every finder
+        (withheld and hidden); None when there is none.
     """
+    everything = Matcher(finders) if finders else None
     # Each shown subject's texts are folded once; each round searches them, in
     # one pass each, for the finders added since the last (a subject not
     # hidden by the earlier finders will not be by them again).
@@ -255,14 +261,17 @@ def _hidden_subjects(item: Item, shown: Sequence[int], finders: list[Labelled]) 
     hidden: list[int] = []
     checked = 0
     while checked < len(finders) and remaining:
-        matcher, checked = Matcher(finders[checked:]), len(finders)
+        matcher = everything if checked == 0 and everything else Matcher(finders[checked:])
+        checked = len(finders)
         for index, texts in list(remaining.items()):
             if any(matcher.find(text) for text in texts):
                 del remaining[index]
                 hidden.append(index)
                 subject = item.subjects[index]
                 finders.append((mention_finder(subject), subject.type))
-    return tuple(sorted(hidden))
+    if hidden:
+        everything = Matcher(finders)
+    return tuple(sorted(hidden)), everything
 
 
 class _Display:

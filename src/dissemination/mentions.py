@@ -49,6 +49,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import ahocorasick
 import phonenumbers
@@ -576,8 +577,10 @@ class Matcher:
 
     Built once per set of withheld subjects (a decision's), then used for
     every text it shows; the work per text is one pass of the automaton over
-    each reading's skeleton (and of the date pattern when a date of birth is
-    withheld), whatever the number of subjects.
+    each reading's skeleton (and a look at each run of digits when a date of
+    birth is withheld), whatever the number of subjects. A few needles are
+    searched one by one instead (`_FEW`): building an automaton costs more
+    than it saves there.
     """
 
     __slots__ = ("_addresses", "_dates", "_plain")
@@ -598,8 +601,8 @@ class Matcher:
                     needles.setdefault(form.needle, []).append((part, form, label))
             for key in finder.dates:
                 self._dates.setdefault(key, set()).add(label)
-        self._plain = _automaton(plain)
-        self._addresses = _automaton(addresses)
+        self._plain = _Needles(plain) if plain else None
+        self._addresses = _Needles(addresses) if addresses else None
 
     def find(self, prepared: Prepared) -> list[tuple[int, int, str]]:
         """Every mention in the text: (start, end, label), offsets in the original text.
@@ -625,20 +628,54 @@ class Matcher:
         return found
 
 
-def _automaton(needles: dict[str, list[tuple[_Part, Form, str]]]) -> object | None:
-    if not needles:
-        return None
-    automaton = ahocorasick.Automaton()
-    for needle, entries in needles.items():
-        automaton.add_word(needle, (len(needle), tuple(entries)))
-    automaton.make_automaton()
-    return automaton  # type: ignore[no-any-return]
+_FEW = 24
+"""Up to this many needles, a text is searched needle by needle (`str.find`, no automaton
+to build: the common item with a few withheld subjects); beyond, by an Aho-Corasick automaton."""
+
+Entries = tuple[int, tuple[tuple[_Part, Form, str], ...]]
+"""A needle's length and the forms it is the needle of, each with its label."""
 
 
-def _scan(automaton: object, reading: Reading, found: list[tuple[int, int, str]]) -> None:
-    """The mentions of the automaton's forms in one reading, added to `found`."""
-    for last, (length, entries) in automaton.iter(reading.skeleton):  # type: ignore[attr-defined]
-        at = last - length + 1
+class _Needles:
+    """The needles of a set of forms, and where they occur in a skeleton."""
+
+    __slots__ = ("_automaton", "_few")
+
+    def __init__(self, needles: dict[str, list[tuple[_Part, Form, str]]]) -> None:
+        entries = {needle: (len(needle), tuple(found)) for needle, found in needles.items()}
+        self._few: list[tuple[str, Entries]] | None = None
+        self._automaton: Any = None
+        if len(entries) <= _FEW:
+            self._few = list(entries.items())
+        else:
+            self._automaton = ahocorasick.Automaton()
+            for needle, entry in entries.items():
+                self._automaton.add_word(needle, entry)
+            self._automaton.make_automaton()
+
+    def occurrences(self, skeleton: str) -> Iterator[tuple[int, Entries]]:
+        """Every occurrence of every needle: (where it starts in the skeleton, its entries).
+
+        Args:
+            skeleton: a reading's skeleton.
+
+        Yields:
+            Overlapping occurrences included.
+        """
+        if self._few is not None:
+            for needle, entry in self._few:
+                at = skeleton.find(needle)
+                while at >= 0:
+                    yield at, entry
+                    at = skeleton.find(needle, at + 1)
+            return
+        for last, entry in self._automaton.iter(skeleton):
+            yield last - entry[0] + 1, entry
+
+
+def _scan(needles: _Needles, reading: Reading, found: list[tuple[int, int, str]]) -> None:
+    """The mentions of the needles' forms in one reading, added to `found`."""
+    for at, (_, entries) in needles.occurrences(reading.skeleton):
         for part, form, label in entries:
             span = part.check(reading, form, at)
             if span is not None:

@@ -196,7 +196,7 @@ def explain_decision(item: Item, decision: Decision, policy: Policy) -> dict[str
         if lowest is None
         else {"view": lowest.label, "rules": [row.rule for row in caps if row.view == lowest]},
         "fixed_by": list(decision.rules),
-        "reasons": [{"rule": reason.rule, "text": reason.text} for reason in decision.reasons],
+        "reasons": [{"rule": reason.rule, "text": reason.text} for reason in decision.full_reasons],
         "withheld": [
             {
                 "kind": withheld.kind,
