@@ -99,3 +99,12 @@ def test_a_large_batch_links_every_item(registry: Registry) -> None:
     assert registry.history(
         normalise_value("container", VALUES[1]), by=AUDITOR, now=NOW
     ).items == tuple(i.id for i in items)
+
+
+def test_an_item_without_subjects_registers_and_links_nothing(registry: Registry) -> None:
+    # An empty batch of rows must not reach the database (main was red: an empty
+    # `INSERT ... ON CONFLICT` raised, tests/service/test_registry_api.py).
+    lone = item("IT-LONE", [])
+    assert registry.register(lone, now=NOW) == ()
+    assert registry.register_many([lone, item("IT-2", _subjects(VALUES[:1]))], now=NOW)[0] == ()
+    assert registry.register_many([], now=NOW) == ()

@@ -102,11 +102,6 @@ def test_a_bad_identifier_is_400_without_its_value(client: TestClient) -> None:
     assert "NOT-A-CONTAINER-Q9" not in response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry ingest sends an empty INSERT ... ON CONFLICT for an item without "
-    "subjects (since 2fc13ea): RegistryError, and a SAWarning first",
-)
 def test_an_item_without_subjects_registers(client: TestClient) -> None:
     document = item_doc("container")
     document["id"] = "HUM-2026-NOSUBJECT"
