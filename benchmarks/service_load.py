@@ -9,7 +9,9 @@ and stops everything by itself: each phase ends after `--seconds` or
     python benchmarks/service_load.py --workers 2 --seconds 10
 
 Prints, for each phase, the throughput and the p50 and p99 latency of a
-request. The machine is shared: the load average at the start is printed too.
+request. The machine is shared: the load average at the start is printed, and
+the server's own CPU time (its processes' user + system time, from /proc), so
+decisions per CPU-second can be compared between runs on a busy machine.
 """
 
 from __future__ import annotations
@@ -116,6 +118,23 @@ async def _phase(
     return len(latencies), time.perf_counter() - started, latencies, failures[0]
 
 
+def _cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of the server: its process and every worker it started."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, parent = int(entry.name), int(fields[1])
+        if root in {pid, parent}:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -203,6 +222,7 @@ def main() -> None:
             asyncio.run(
                 _phase(port, requests, connections=options.connections, seconds=1, limit=2000)
             )  # warm-up: every worker decides every pair once
+            cpu_before = _cpu_seconds(process.pid)
             count, elapsed, latencies, failed = asyncio.run(
                 _phase(
                     port,
@@ -212,12 +232,14 @@ def main() -> None:
                     limit=options.requests,
                 )
             )
+            cpu = _cpu_seconds(process.pid) - cpu_before
             print(
                 f"{name}: {count} requests in {elapsed:.1f} s, "
                 f"{count / elapsed:,.0f} requests/s, {count * per / elapsed:,.0f} decisions/s, "
                 f"p50 {_percentile(latencies, 0.5) * 1000:.1f} ms, "
                 f"p99 {_percentile(latencies, 0.99) * 1000:.1f} ms, "
-                f"mean {statistics.fmean(latencies) * 1000:.1f} ms, {failed} not 200"
+                f"mean {statistics.fmean(latencies) * 1000:.1f} ms, {failed} not 200; "
+                f"server CPU {cpu:.1f} s: {count * per / cpu:,.0f} decisions per CPU-second"
             )
     finally:
         process.send_signal(signal.SIGTERM)
