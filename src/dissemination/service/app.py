@@ -465,20 +465,25 @@ class Service:
                     except InputError as exc:
                         raise document_problem(f"line {number}", exc) from None
                     decision_id = f"{request_id}:{number}"
-                    out: list[dict[str, Any]] = []
 
-                    def keep(item: Item, decision: Any, decision_id: str = decision_id) -> None:
-                        state.record(item, decision, decision_id)
+                    def one(item: Item = item, decision_id: str = decision_id) -> list[Any]:
+                        def keep(item: Item, decision: Any) -> None:
+                            state.record(item, decision, decision_id)
 
-                    views = _filter_views(
-                        principal,
-                        [item],
-                        now=now,
-                        policy=active.policy,
-                        label_check=state.label_check,
-                        record=keep if state.trail is not None else None,
-                    )
-                    out.extend(views)
+                        return list(
+                            _filter_views(
+                                principal,
+                                [item],
+                                now=now,
+                                policy=active.policy,
+                                label_check=state.label_check,
+                                record=keep if state.trail is not None else None,
+                            )
+                        )
+
+                    # With a trail, each line waits on the disk: in a worker thread,
+                    # so other requests are answered meanwhile.
+                    out = await run_in_threadpool(one) if state.trail is not None else one()
                     metrics.decided(out[0]["view"] if out else "none")
                     for document in out:
                         document["decision_id"] = decision_id
