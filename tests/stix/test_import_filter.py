@@ -97,7 +97,7 @@ def test_acs_control_set_maps_to_classification_eyes_only_and_releasable_to() ->
     controls["control_set"] = {"classification": "S", "country": ["GBR"], "entity": ["GOV"]}
     bundle["objects"].append(_indicator(object_marking_refs=[marking["id"]]))
     (entry,) = import_bundle(bundle, policy=POLICY, now=NOW).items
-    assert entry.item.classification == "SECRET"
+    assert entry.item.classification == "SECRET"  # a structural property: the whole item
     assert [rule.kind for rule in entry.item.handling] == ["eyes_only", "no_agency_staff"]
 
 
@@ -313,3 +313,24 @@ def test_importing_an_export_never_shows_more(data: dict[str, Any], reader_data:
     for entry in result.items:
         again = decide(reader, entry.item, now=NOW)
         assert set(again.portions) <= set(decision.portions)
+
+
+def test_a_granular_acs_classification_raises_the_portion_or_the_whole_item() -> None:
+    bundle = _load("acs-use-case-1.json")
+    marking = bundle["objects"][0]
+    acs = marking["extensions"]["extension-definition--3a65884d-005a-4290-8335-cb2d778a83ce"]
+    acs["control_set"] = {"classification": "S"}
+    on_description = {"marking_ref": marking["id"], "selectors": ["description"]}
+    bundle["objects"].append(_indicator(granular_markings=[on_description]))
+    (entry,) = import_bundle(bundle, policy=POLICY, now=NOW).items
+    assert entry.item.classification == "OFFICIAL"
+    (description,) = [p for p in entry.item.portions if p.id == "description"]
+    assert description.marking is not None
+    assert description.marking.min_vetting == "SC"
+    sc_less = _reader(vetting={"level": "CTC"})
+    assert "description" not in decide(sc_less, entry.item, now=NOW).portions
+    bundle["objects"][-1]["granular_markings"] = [
+        {"marking_ref": marking["id"], "selectors": ["created"]},
+    ]
+    (entry,) = import_bundle(bundle, policy=POLICY, now=NOW).items
+    assert entry.item.classification == "SECRET"  # a structural property: the whole item

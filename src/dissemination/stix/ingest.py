@@ -259,6 +259,7 @@ def _granular_markings(
     mapped: list[str],
     problems: list[str],
     handling: list[dict[str, Any]],
+    classifications: list[str],
 ) -> tuple[dict[tuple[str | int, ...], dict[str, Any]], bool]:
     """The markings granular markings give the leaves they select; whether `name` is marked."""
     part_markings: dict[tuple[str | int, ...], dict[str, Any]] = {}
@@ -282,6 +283,8 @@ def _granular_markings(
             if not reached:
                 if path[0] in obj:  # a structural property: the marking holds for the whole item
                     handling.extend(rule.model_dump(mode="json") for rule in meaning.handling)
+                    if meaning.classification:
+                        classifications.append(meaning.classification)
                     continue
                 problems.append("a granular selector reaches no property")
                 continue
@@ -317,7 +320,14 @@ def _generic(obj: dict[str, Any], context: _Context) -> Imported:
             classifications.append(meaning.classification)
     leaves = object_parts(obj)
     part_markings, marked_title = _granular_markings(
-        obj, leaves, context, org, mapped=mapped, problems=problems, handling=handling
+        obj,
+        leaves,
+        context,
+        org,
+        mapped=mapped,
+        problems=problems,
+        handling=handling,
+        classifications=classifications,
     )
     paths: dict[str, tuple[str | int, ...]] = {}
     portions: list[dict[str, Any]] = []
