@@ -50,11 +50,7 @@ CONFIG = SchemathesisConfig.from_dict(
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
 
 
-# Registering an item without subjects fails in the registry itself (an empty
-# `INSERT ... ON CONFLICT`, since the batch registration of 2fc13ea; reproduced by
-# tests/service/test_registry_api.py::test_an_item_without_subjects_registers, a
-# strict xfail): that operation is left out until the registry is fixed.
-@schema.exclude(path="/dissemination/v1/registry/register").parametrize()
+@schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
