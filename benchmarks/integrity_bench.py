@@ -41,19 +41,21 @@ if str(ROOT) not in sys.path:
 
 from dissemination import (  # noqa: E402
     DEFAULT_POLICY_DIR,
-    LabelVerifier,
-    TrustStore,
     decide,
     default_policy,
-    generate_key,
     load_item,
     load_policy,
     load_principal,
-    sign_label,
-    verify_label,
 )
 from dissemination.audit import DatabaseSink, Disclosure, JsonlSink, verify_trail  # noqa: E402
 from dissemination.audit.records import Checkpointer  # noqa: E402
+from dissemination.integrity import (  # noqa: E402
+    LabelVerifier,
+    TrustStore,
+    generate_key,
+    sign_label,
+    verify_label,
+)
 
 EXAMPLES = ROOT / "examples" / "humber"
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)

@@ -10,18 +10,15 @@ import pytest
 from dissemination import (
     DEFAULT_POLICY_DIR,
     Item,
-    LabelVerifier,
     Policy,
-    TrustStore,
     View,
     decide,
-    generate_key,
     load_item,
     load_policy,
     load_principal,
-    sign_label,
 )
 from dissemination.errors import TrustStoreRequiredError
+from dissemination.integrity import LabelVerifier, TrustStore, generate_key, sign_label
 from tests.conftest import HUMBER, NOW
 
 BORDER_FORCE = generate_key()

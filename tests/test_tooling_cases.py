@@ -11,9 +11,10 @@ from xml.etree import ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from dissemination import default_policy, load_case_file, measure_coverage, run_cases
+from dissemination import default_policy
 from dissemination.cli import main
 from dissemination.errors import CaseError
+from dissemination.tooling import load_case_file, measure_coverage, run_cases
 from dissemination.tooling.runner import format_failure
 from tests.conftest import EXAMPLES, ROOT
 

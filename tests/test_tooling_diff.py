@@ -20,10 +20,10 @@ from dissemination import (
     Principal,
     decide,
     default_policy,
-    diff_policies,
     load_policy,
 )
 from dissemination.cli import main
+from dissemination.tooling import diff_policies
 from dissemination.tooling.diff import PolicyDiff, outcome_at
 from dissemination.tooling.factspace import FactSpace
 from tests.conftest import EXAMPLES

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dissemination import DEFAULT_POLICY_DIR, lint_policy
+from dissemination import DEFAULT_POLICY_DIR
 from dissemination.cli import main
+from dissemination.tooling import lint_policy
 from dissemination.tooling.lint import Finding
 
 

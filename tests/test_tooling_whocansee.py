@@ -6,15 +6,9 @@ import json
 
 from click.testing import CliRunner
 
-from dissemination import (
-    Item,
-    default_policy,
-    load_item,
-    load_principal,
-    load_principals,
-    who_can_see,
-)
+from dissemination import Item, default_policy, load_item, load_principal, load_principals
 from dissemination.cli import main
+from dissemination.tooling import who_can_see
 from dissemination.tooling.whocansee import explain
 from tests.conftest import HUMBER, NOW
 

@@ -40,6 +40,10 @@ class View(IntEnum):
         """The lowercase name used in files and output (`sanitised`)."""
         return self.name.lower()
 
+    def __str__(self) -> str:
+        """The label: `print(decision.view)` prints `gist`, not `2`."""
+        return self.label
+
     @classmethod
     def parse(cls, text: str) -> View:
         """Read a view from its lowercase name.
