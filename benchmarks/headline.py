@@ -379,6 +379,75 @@ def service(sizes: dict[str, Any], row: Row) -> None:
         *each_us(runs, ops),
         group="headline",
     )
+    service_steps(sizes, row)
+
+
+def service_steps(sizes: dict[str, Any], row: Row) -> None:
+    """(b) the service request's steps, each timed alone on new requests: where the time goes."""
+    policy = default_policy()
+    item_data, reader_data = _humber()
+    ops = sizes["service_ops"]
+    steps: dict[str, list[Callable[[], object]]] = {}
+    for repeat in range(sizes["repeats"]):
+        tags = [f"s{repeat}-{n}" for n in range(ops)]
+        readers = [
+            _json_safe(_renamed_reader(reader_data[n % len(reader_data)], tag))
+            for n, tag in enumerate(tags)
+        ]
+        items = [
+            _json_safe(_renamed_item(item_data[n % len(item_data)], tag))
+            for n, tag in enumerate(tags)
+        ]
+        # Each step's input is the previous step's output, made before the clock starts.
+        reader_docs = [parse_document(text, source="<request>") for text in readers]
+        item_docs = [parse_document(text, source="<request>") for text in items]
+        parsed = [
+            (parse_principal(r), parse_item(i)) for r, i in zip(reader_docs, item_docs, strict=True)
+        ]
+        decided = [(i, decide(r, i, now=NOW, policy=policy)) for r, i in parsed]
+        rendered = [render(i, d) for i, d in decided]
+        fresh = [  # new content too: nothing decided before can share work with these
+            (
+                parse_principal(_renamed_reader(reader_data[n % len(reader_data)], f"{tag}d")),
+                parse_item(_renamed_item(item_data[n % len(item_data)], f"{tag}d")),
+            )
+            for n, tag in enumerate(tags)
+        ]
+        steps.setdefault("parse", []).append(
+            lambda readers=readers, items=items: [
+                (parse_document(r, source="<request>"), parse_document(i, source="<request>"))
+                for r, i in zip(readers, items, strict=True)
+            ]
+        )
+        steps.setdefault("validate", []).append(
+            lambda reader_docs=reader_docs, item_docs=item_docs: [
+                (parse_principal(r), parse_item(i))
+                for r, i in zip(reader_docs, item_docs, strict=True)
+            ]
+        )
+        steps.setdefault("decide", []).append(
+            lambda fresh=fresh: [decide(r, i, now=NOW, policy=policy) for r, i in fresh]
+        )
+        steps.setdefault("render", []).append(
+            lambda decided=decided: [render(i, d) for i, d in decided]
+        )
+        steps.setdefault("dump", []).append(
+            lambda rendered=rendered: [json.dumps(document) for document in rendered]
+        )
+    words = {
+        "parse": "parse reader and item JSON (duplicate keys refused)",
+        "validate": "validate reader and item (pydantic)",
+        "decide": "decide, first time for the item",
+        "render": "render",
+        "dump": "json.dumps of the rendered view",
+    }
+    for step, runs in steps.items():
+        row(
+            f"b_step_{step}",
+            f"(b) step: {words[step]}",
+            *each_us(runs, ops),
+            group="steps",
+        )
 
 
 # -- (c) and (d): fresh interpreters -------------------------------------------------------------

@@ -25,6 +25,7 @@ GROUPS = (
     ("yardstick", "The yardstick"),
     ("peers", "Peer engines on the same simple rule"),
     ("headline", "What users meet"),
+    ("steps", "A service request, step by step (each step alone, on new requests)"),
     ("hot", "Cache hits"),
     ("other", "Other rows"),
 )
