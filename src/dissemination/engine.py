@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import casbin  # the only casbin import in the package
 
@@ -264,9 +265,22 @@ class _TextAdapter(casbin.persist.Adapter):  # type: ignore[misc]  # pycasbin is
     def __init__(self, text: str) -> None:
         self._text = text
 
-    def load_policy(self, model: object) -> None:
-        for line in self._text.split("\n"):
-            casbin.persist.load_policy_line(line.strip(), model)
+    def load_policy(self, model: Any) -> None:
+        sections = model.model
+        for raw in self._text.split("\n"):
+            line = raw.strip()
+            if not line or line[0] == "#":
+                continue
+            if any(bracket in line for bracket in "[]()"):
+                casbin.persist.load_policy_line(line, model)
+                continue
+            # Without brackets casbin's tokenizer is a split on commas, each
+            # token stripped: the same tokens, without its character-by-character
+            # loop (50,000 rows: seconds saved). Loading refuses bracketed rows anyway.
+            tokens = [token.strip() for token in line.split(",")]
+            key = tokens[0]
+            if key[:1] in sections and key in sections[key[:1]]:
+                sections[key[:1]][key].policy.append(tokens[1:])
 
 
 class CasbinEngine:

@@ -78,6 +78,7 @@ POLICY_FILES = ("model.conf", "policy.csv", "profile.yaml")
 
 _ARITY = {"p": 5, "p2": 4}
 _EFFECTS = ("allow", "deny")
+_VIEW_LABELS = {view.label: view for view in View}
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,15 +294,16 @@ def _row_problems(fields: list[str], seen: dict[str, int]) -> tuple[list[str], d
         problems.append(f"rule id `{rule}` is already used on line {seen[rule]}")
     if named["effect"] not in _EFFECTS:
         problems.append(f"unknown effect `{named['effect']}`")
-    try:
-        view = View.parse(named["view"])
-    except ValueError:
-        problems.append(f"unknown view `{named['view']}`")
-    else:
-        if named["view"] != view.label:  # casbin compares views exactly as written
+    view = _VIEW_LABELS.get(named["view"])
+    if view is None:
+        try:
+            view = View.parse(named["view"])
+        except ValueError:
+            problems.append(f"unknown view `{named['view']}`")
+        else:  # casbin compares views exactly as written
             problems.append(f"view `{named['view']}` must be written `{view.label}`")
-        if view is View.NONE and (ptype == "p2" or named["effect"] == "allow"):
-            problems.append("only a deny row can name `none` (as its cap)")
+    if view is View.NONE and (ptype == "p2" or named["effect"] == "allow"):
+        problems.append("only a deny row can name `none` (as its cap)")
     if parse_condition(named["when"]) == (frozenset(), frozenset()):
         problems.append("row has an empty condition")
     return problems, named
@@ -355,7 +357,7 @@ def read_rows(
                         ptype=named["ptype"],
                         rule=named["rule"],
                         when=named["when"],
-                        view=View.parse(named["view"]),
+                        view=_VIEW_LABELS[named["view"]],
                         obligation=None
                         if named["obligation"] in ("", "-")
                         else named["obligation"],

@@ -23,7 +23,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from dissemination.decision import Decision, decide
 from dissemination.errors import PolicyError
@@ -174,30 +174,67 @@ def _relevant(policies: Iterable[Policy]) -> frozenset[str]:
     )
 
 
-def _masks(space: FactSpace, rows: Sequence[PolicyRow]) -> tuple[int, list[list[int]]]:
-    """For each dimension value, the bitmask of rows its facts do not rule out."""
-    owned = [
-        frozenset(fact for _value, facts in dimension.values for fact in facts)
-        for dimension in space.dimensions
+class _Condition(Protocol):
+    @property
+    def needed(self) -> frozenset[str]: ...
+    @property
+    def forbidden(self) -> frozenset[str]: ...
+
+
+def _masks(space: FactSpace, rows: Sequence[_Condition]) -> tuple[int, list[list[int]]]:
+    """For each dimension value, the bitmask of rows its facts do not rule out.
+
+    Also `base`: the rows whose needed facts some dimension (or `always`) gives.
+    A row constrains only the dimensions that own a fact of its condition, so
+    each dimension value is checked against those rows alone (linear in the
+    rows, as lint of a large policy needs).
+    """
+    owner: dict[str, int] = {}
+    for number, dimension in enumerate(space.dimensions):
+        for _value, facts in dimension.values:
+            for fact in facts:
+                owner[fact] = number
+    touching: list[list[tuple[int, frozenset[str], frozenset[str]]]] = [
+        [] for _ in space.dimensions
     ]
-    produced = frozenset().union(*owned) | {"always"}
-    base = 0
-    for bit, row in enumerate(rows):
-        if row.needed <= produced and "always" not in row.forbidden:
-            base |= 1 << bit
+    based: list[int] = []
+    for index, row in enumerate(rows):
+        if "always" in row.forbidden or any(
+            fact != "always" and fact not in owner for fact in row.needed
+        ):
+            continue
+        based.append(index)
+        split: dict[int, tuple[list[str], list[str]]] = {}
+        for fact in row.needed:
+            if fact in owner:
+                split.setdefault(owner[fact], ([], []))[0].append(fact)
+        for fact in row.forbidden:
+            if fact in owner:
+                split.setdefault(owner[fact], ([], []))[1].append(fact)
+        for number, (needed, forbidden) in split.items():
+            touching[number].append((index, frozenset(needed), frozenset(forbidden)))
+    size = len(rows)
+    everyone = (1 << size) - 1
     masks: list[list[int]] = []
-    for dimension, facts_owned in zip(space.dimensions, owned, strict=True):
+    for dimension, constrained in zip(space.dimensions, touching, strict=True):
         per_value: list[int] = []
         for _value, facts in dimension.values:
-            mask = 0
-            for bit, row in enumerate(rows):
-                needed = row.needed & facts_owned
-                forbidden = row.forbidden & facts_owned
-                if needed <= facts and forbidden.isdisjoint(facts):
-                    mask |= 1 << bit
-            per_value.append(mask)
+            excluded = [
+                index
+                for index, needed, forbidden in constrained
+                if not (needed <= facts and forbidden.isdisjoint(facts))
+            ]
+            per_value.append(everyone & ~_bits(excluded, size))
         masks.append(per_value)
-    return base, masks
+    return _bits(based, size), masks
+
+
+def _bits(indices: list[int], size: int) -> int:
+    """The int with bit `i` set for each index (built in one pass, not one `|` per bit)."""
+    bitmap = bytearray((size + 7) // 8)
+    for index in indices:
+        bitmap[index >> 3] |= 1 << (index & 7)
+    return int.from_bytes(bitmap, "little")
 
 
 def row_signatures(space: FactSpace, rows: Sequence[PolicyRow]) -> set[int]:

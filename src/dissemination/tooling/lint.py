@@ -13,6 +13,8 @@ reports all it finds:
   vetting.at_least.SC`): a deny row that never matches fails open;
 - `shadowed` (warning): a row that never changes a view, obligation or
   content decision because other rows always decide the same without it;
+- `not-analysed` (warning): shadowing could not be judged within lint's
+  budget (`SIGNATURE_BUDGET` row signatures), and for how many rows;
 - `vocabulary` (error): `profile.yaml` does not load, each problem reported
   by the loader's own checks (`policy.profile_problems`): a repeated key, a
   term given twice or in two cases, a classification that needs a vetting
@@ -34,12 +36,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dissemination.compiled import view_of
 from dissemination.engine import model_problems
 from dissemination.errors import PolicyError
 from dissemination.facts import fact_names
 from dissemination.policy import PolicyRow, load_policy, profile_problems, read_rows
-from dissemination.tooling.diff import row_signatures
+from dissemination.tooling.diff import _masks
 from dissemination.tooling.factspace import FactSpace
 from dissemination.vocabulary import View, Vocabulary
 
@@ -134,20 +135,111 @@ def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) ->
     return rows
 
 
-def _view(rows: list[PolicyRow]) -> tuple[View, tuple[str, ...]]:
-    view, binding = view_of(rows)
-    return view, tuple(sorted({row.obligation or "" for row in binding}))
+SIGNATURE_BUDGET = 100_000
+"""The most distinct row signatures lint enumerates to judge shadowing."""
+
+SIGNATURE_BITS_BUDGET = 100_000_000
+"""The most signature bits (signatures x view rows) lint holds while enumerating.
+
+Beyond either budget (a large policy whose rows tell many readers apart),
+shadowing is not judged, and lint says so in a `not-analysed` finding rather
+than staying silent. Never-matching is judged exactly at any size. The two
+keep lint of 50,000 rows within seconds and a few hundred megabytes
+(benchmarks/lint_bench.py).
+"""
+
+
+def signature_budget(rows: int) -> int:
+    """How many signatures lint enumerates for a policy of `rows` view rows."""
+    return min(SIGNATURE_BUDGET, SIGNATURE_BITS_BUDGET // max(1, rows))
+
+
+class _RowMasks:
+    """The view rows as bitmasks by effect, view and obligation (bit `i`: row `i`)."""
+
+    def __init__(self, rows: list[PolicyRow]) -> None:
+        self.allow = dict.fromkeys(View, 0)
+        self.deny = dict.fromkeys(View, 0)
+        self.obligations: dict[str, int] = {}
+        for bit, row in enumerate(rows):
+            table = self.allow if row.effect == "allow" else self.deny
+            table[row.view] |= 1 << bit
+            key = row.obligation or ""
+            self.obligations[key] = self.obligations.get(key, 0) | 1 << bit
+
+    def obligations_of(self, rows: int) -> frozenset[str]:
+        return frozenset(key for key, mask in self.obligations.items() if rows & mask)
+
+    def unique_by_obligation(self, rows: int) -> int:
+        """The rows of `rows` whose obligation no other row of `rows` has."""
+        unique = 0
+        for mask in self.obligations.values():
+            same = rows & mask
+            if same.bit_count() == 1:
+                unique |= same
+        return unique
+
+    def essential(self, signature: int) -> int:
+        """The rows of a signature whose removal changes its view or obligations.
+
+        By `compiled.view_of`: the view is the lower of the best grant `G` and
+        the lowest cap `C`; the binding rows are the deny rows at the view, or
+        else the allow rows at it. Only the rows at `G`, at `C` and the binding
+        rows can change anything when removed.
+        """
+        grants = [view for view in View if signature & self.allow[view]]
+        caps = [view for view in View if signature & self.deny[view]]
+        grant = grants[-1] if grants else View.NONE
+        view = min(grant, caps[0] if caps else View.FULL)
+        essential = 0
+        binding = signature & self.deny[view]
+        if binding:
+            if binding.bit_count() == 1:
+                if grant > view:
+                    essential |= binding  # the next cap (or the grant) is higher
+                elif view is not View.NONE and self.obligations_of(binding) != (
+                    self.obligations_of(signature & self.allow[view])
+                ):
+                    essential |= binding  # the allow rows then bind, with other obligations
+            elif view is not View.NONE:
+                essential |= self.unique_by_obligation(binding)
+            top = signature & self.allow[grant]
+            if grants and top.bit_count() == 1:
+                below = grants[-2] if len(grants) > 1 else View.NONE
+                if below < view:
+                    essential |= top  # the grant falls below the cap
+            return essential
+        binding = signature & self.allow[view]
+        if binding.bit_count() == 1:
+            return binding  # the next grant is lower
+        return self.unique_by_obligation(binding) if view is not View.NONE else 0
 
 
 def _view_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Finding]:
     view_rows = [row for row in rows if row.ptype == "p"]
     relevant = frozenset(fact for row in view_rows for fact in row.needed | row.forbidden)
     space = FactSpace(vocabulary, relevant=relevant)
-    signatures = {
-        tuple(bool(mask >> bit & 1) for bit in range(len(view_rows)))
-        for mask in row_signatures(space, view_rows)
-    }
-    decided: dict[tuple[bool, ...], tuple[View, tuple[str, ...]]] = {}
+    base, masks = _masks(space, view_rows)
+    matchable = base
+    for per_value in masks:
+        anywhere = 0
+        for mask in per_value:
+            anywhere |= mask
+        matchable &= anywhere
+    budget = signature_budget(len(view_rows))
+    signatures: set[int] | None = {base}
+    for per_value in masks:
+        assert signatures is not None  # noqa: S101 (set until the budget runs out)
+        signatures = {signature & mask for signature in signatures for mask in per_value}
+        if len(signatures) > budget:
+            signatures = None
+            break
+    essential = 0
+    if signatures is not None:
+        table = _RowMasks(view_rows)
+        for signature in signatures:
+            essential |= table.essential(signature)
+    not_analysed = 0
     for index, row in enumerate(view_rows):
         if row.needed & row.forbidden:
             fact = sorted(row.needed & row.forbidden)[0]
@@ -158,9 +250,7 @@ def _view_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Findin
                 row.line,
                 f"`{row.rule}` needs `{fact}` and its negation",
             )
-            continue
-        matched = [signature for signature in signatures if signature[index]]
-        if not matched:
+        elif not matchable >> index & 1:
             yield Finding(
                 "never-matches",
                 "error",
@@ -168,8 +258,9 @@ def _view_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Findin
                 row.line,
                 f"`{row.rule}` can never match: no reader and item give `{row.when}`",
             )
-            continue
-        if all(_unchanged_without(view_rows, signature, index, decided) for signature in matched):
+        elif signatures is None:
+            not_analysed += 1
+        elif not essential >> index & 1:
             yield Finding(
                 "shadowed",
                 "warning",
@@ -178,23 +269,16 @@ def _view_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Findin
                 f"`{row.rule}` never changes a decision: other rows decide the same "
                 "wherever it matches",
             )
-
-
-def _unchanged_without(
-    rows: list[PolicyRow],
-    signature: tuple[bool, ...],
-    index: int,
-    decided: dict[tuple[bool, ...], tuple[View, tuple[str, ...]]],
-) -> bool:
-    """Whether the rows of `signature` decide the same view and obligations without row `index`."""
-    if signature not in decided:
-        decided[signature] = _view([row for row, on in zip(rows, signature, strict=True) if on])
-    view, obligations = decided[signature]
-    without = [
-        row for k, (row, on) in enumerate(zip(rows, signature, strict=True)) if on and k != index
-    ]
-    other_view, other_obligations = _view(without)
-    return other_view == view and (other_obligations == obligations or view is View.NONE)
+    if not_analysed:
+        yield Finding(
+            "not-analysed",
+            "warning",
+            view_rows[0].path,
+            None,
+            f"shadowing of {not_analysed} view rows was not analysed: their conditions "
+            f"tell more than {budget} classes of readers and items apart "
+            "(never-matching was checked for every row)",
+        )
 
 
 def _content_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Finding]:
@@ -286,17 +370,22 @@ def lint_policy(directory: str | Path) -> list[Finding]:
     if not directory.is_dir():
         raise PolicyError("policy directory does not exist", path=str(directory))
     findings: list[Finding] = []
-    vocabulary, words = _profile(directory, findings)
-    rows = _rows(directory / "policy.csv", vocabulary, findings)
+    # Load first: a profile that loads is parsed once (rows, vocabulary, words);
+    # one that does not is read again leniently, so every problem is reported.
+    refusal: PolicyError | None = None
+    try:
+        policy = load_policy(directory)
+    except PolicyError as exc:
+        refusal = exc
+        vocabulary, words = _profile(directory, findings)
+        rows = _rows(directory / "policy.csv", vocabulary, findings)
+    else:
+        vocabulary, words, rows = policy.vocabulary, policy.rule_words, list(policy.rows)
     if vocabulary is not None:
         findings.extend(_view_rows(rows, vocabulary))
         findings.extend(_content_rows(rows, vocabulary))
-    if vocabulary is not None:
         findings.extend(_words(rows, words, directory / "profile.yaml"))
     findings.extend(_model(directory / "model.conf"))
-    if not any(finding.severity == "error" for finding in findings):
-        try:
-            load_policy(directory)
-        except PolicyError as exc:
-            findings.append(Finding("load", "error", exc.path, exc.line, exc.detail))
+    if refusal is not None and not any(finding.severity == "error" for finding in findings):
+        findings.append(Finding("load", "error", refusal.path, refusal.line, refusal.detail))
     return sorted(findings, key=lambda finding: (finding.path, finding.line or 0, finding.code))
