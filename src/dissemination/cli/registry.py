@@ -259,7 +259,7 @@ def register(
 @click.option(
     "--limit",
     type=click.IntRange(min=1, max=1000),
-    default=100,
+    default=50,
     show_default=True,
     help="The most linked items to list.",
 )

@@ -39,7 +39,7 @@ import hashlib
 import hmac
 import json
 import zlib
-from typing import Any, Final
+from typing import Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -152,8 +152,9 @@ def open_label(text: str, item_id: str, keys: KeyRing, *, policy: Policy) -> Ite
     try:
         sealed = base64.urlsafe_b64decode(text[len(SEAL_PREFIX) + len(key.id) + 2 :])
         plain = cipher.decrypt(sealed[:_NONCE], sealed[_NONCE:], item_id.encode())
-        data: Any = json.loads(zlib.decompress(plain))
-        label = Item.model_validate(data, context={"vocabulary": policy.vocabulary})
+        label = Item.model_validate_json(
+            zlib.decompress(plain), context={"vocabulary": policy.vocabulary}
+        )
     except (ValueError, binascii.Error, InvalidTag, zlib.error, ValidationError):
         return None
     return label if label.id == item_id else None

@@ -67,7 +67,7 @@ from dissemination.registry.store import Store, Subject, aware, claim_of, identi
 
 __all__ = ["DEFAULT_PAGE", "lookup"]
 
-DEFAULT_PAGE: Final = 100
+DEFAULT_PAGE: Final = 50
 """The most linked items one lookup answer lists (`LookupAnswer.next` pages on)."""
 
 MAX_PAGE: Final = 1000
