@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +33,7 @@ from dissemination.loading import parse_item
 from dissemination.models import Item, Principal
 from dissemination.redaction import render, render_text
 from dissemination.service.auth import CallerFile, ReaderSource
+from dissemination.service.cache import DocumentCache
 from dissemination.service.metrics import CONTENT_TYPE, Metrics
 from dissemination.service.openapi import openapi_document
 from dissemination.service.protocol import (
@@ -104,40 +103,6 @@ def _error(exc: RequestError, request_id: str) -> JSONResponse:
 
 
 Handler = Callable[[Request, str], Awaitable[Response]]
-
-
-class DocumentCache:
-    """Validated documents kept by their exact JSON text and the policy that validated them.
-
-    Systems ask about the same item for many readers: validating it once, and
-    handing `decide` the same (frozen) object, lets the decision's own cache
-    work across requests. A document of other text, even the same fields in
-    another order, is validated afresh: nothing is ever taken for another.
-    """
-
-    def __init__(self, size: int = 4096) -> None:
-        """Keep at most `size` documents (least recently used go first)."""
-        self.size = size
-        self._kept: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, digest: str, data: dict[str, Any], build: Callable[[], Any]) -> Any:
-        """The document for `data` under the policy `digest`, built once."""
-        try:
-            key = (digest, orjson.dumps(data))
-        except (TypeError, ValueError):  # not JSON orjson can write: validated, never kept
-            return build()
-        with self._lock:
-            found = self._kept.get(key)
-            if found is not None:
-                self._kept.move_to_end(key)
-                return found
-        value = build()  # raises for a bad document: nothing kept
-        with self._lock:
-            self._kept[key] = value
-            if len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return value
 
 
 class Service:

@@ -41,6 +41,7 @@ from dissemination.errors import InputError
 from dissemination.loading import load_principals, parse_principal
 from dissemination.models import Principal
 from dissemination.policy import Policy
+from dissemination.service.cache import DocumentCache
 from dissemination.service.protocol import RequestError, document_problem
 
 __all__ = [
@@ -189,9 +190,18 @@ class ReaderSource(Protocol):
 
 
 class PropertiesReader:
-    """The principal document is `subject.properties` (a trusted gateway sends it)."""
+    """The principal document is `subject.properties` (a trusted gateway sends it).
+
+    Readers are kept by their exact JSON (`DocumentCache`): the same reader
+    asking again is the same (frozen) object, so `decide` finds its own kept
+    decisions.
+    """
 
     kind = "properties"
+
+    def __init__(self) -> None:
+        """Start with no reader kept."""
+        self.kept = DocumentCache()
 
     def reader(self, subject: Mapping[str, Any], *, where: str, policy: Policy) -> Principal:
         """Validate `subject.properties` as a principal.
@@ -204,7 +214,9 @@ class PropertiesReader:
         if not isinstance(data, dict):
             raise RequestError(400, "bad_request", f"`{where}.properties` must be an object")
         try:
-            principal = parse_principal(data, policy=policy)
+            principal: Principal = self.kept.get(
+                policy.digest, data, lambda: parse_principal(data, policy=policy)
+            )
         except InputError as exc:
             raise document_problem(f"{where}.properties", exc) from None
         named = subject.get("id")
