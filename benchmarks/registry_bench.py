@@ -91,7 +91,7 @@ def _items(count: int, rng: random.Random) -> tuple[list[Item], list[str]]:
 def _run(
     url: str, prefix: str, items: list[Item], lookups: list[NormalisedIdentifier]
 ) -> dict[str, Any]:
-    with Registry(url, keys=KEYS, table_prefix=prefix) as registry:
+    with Registry(url, keys=KEYS, table_prefix=prefix, upgrade=True) as registry:
         started = time.perf_counter()
         for item in items:
             registry.register(item, now=NOW)

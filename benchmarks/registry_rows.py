@@ -6,6 +6,7 @@ measured when `DISSEMINATION_TEST_POSTGRES_URL` names a server.
 
 from __future__ import annotations
 
+import inspect
 import os
 import statistics
 import tempfile
@@ -61,7 +62,10 @@ def run(
             with tempfile.TemporaryDirectory(prefix="dissemination-bench-") as temp:
                 target = url or f"sqlite:///{Path(temp) / 'registry.sqlite'}"
                 prefix = f"bench_{uuid.uuid4().hex[:8]}_"
-                registry = module.Registry(target, keys=keys, table_prefix=prefix)
+                # A release with migrations opens only an upgraded registry.
+                upgrade = "upgrade" in inspect.signature(module.Registry).parameters
+                extra = {"upgrade": True} if upgrade else {}
+                registry = module.Registry(target, keys=keys, table_prefix=prefix, **extra)
                 try:
                     register_us, lookup_us = _measure(registry, sample, 1)
                 finally:

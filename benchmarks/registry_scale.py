@@ -100,7 +100,7 @@ def _run(url: str, prefix: str, options: argparse.Namespace, rng: random.Random)
     items, containers = _items(options.items, rng)
     subjects = sum(len(item.subjects) for item in items)
     row: dict[str, Any] = {}
-    with Registry(url, keys=KEYS, table_prefix=prefix) as registry:
+    with Registry(url, keys=KEYS, table_prefix=prefix, upgrade=True) as registry:
         try:
             started = time.perf_counter()
             for start in range(0, len(items), options.batch):

@@ -113,7 +113,7 @@ def _measure(url: str, prefix: str, links: int, lookups: int, rng: random.Random
         for index, value in enumerate(hidden_values)
         for copy in range(links)
     ]
-    with Registry(url, keys=KEYS, table_prefix=prefix) as registry:
+    with Registry(url, keys=KEYS, table_prefix=prefix, upgrade=True) as registry:
         register = getattr(registry, "register_many", None)
         if register is not None:
             register(items, now=NOW)

@@ -36,5 +36,5 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
 @pytest.fixture
 def registry(database: tuple[str, str]) -> Iterator[Registry]:
     url, prefix = database
-    with Registry(url, keys=KEYS, table_prefix=prefix) as opened:
+    with Registry(url, keys=KEYS, table_prefix=prefix, upgrade=True) as opened:
         yield opened

@@ -138,6 +138,7 @@ def test_lookup_masks_conditions_as_view_does_and_stores_nothing_in_clear(
     item_file.write_text(json.dumps(ITEM))
     reader_file = tmp_path / "reader.json"
     reader_file.write_text(json.dumps(READER))
+    assert run("registry", "upgrade", "--db", url, "--key-file", keys).exit_code == 0
     registered = run(
         "registry", "register", item_file, "--db", url, "--key-file", keys, "--now", NOW_TEXT
     )
@@ -210,7 +211,7 @@ def test_every_string_of_a_lookup_is_in_the_readers_view(case: tuple[Item, Princ
     original, who = case
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "registry.sqlite"
-        with Registry(f"sqlite:///{path}", keys=KEYS) as registry:
+        with Registry(f"sqlite:///{path}", keys=KEYS, upgrade=True) as registry:
             registry.register(original, now=NOW)
             answer = registry.lookup(LOOKED_UP, who, now=NOW).to_json()
         stored = path.read_bytes() + (

@@ -28,6 +28,8 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     keys = tmp_path / "registry.keys"
     keys.write_text(run("registry", "keygen", "k1").output)
     keys.chmod(0o600)
+    upgraded = run("registry", "upgrade", "--key-file", keys)
+    assert upgraded.stdout == "registry created at schema revision 0002\n", upgraded.stderr
     return keys, database
 
 
@@ -202,6 +204,7 @@ def test_infrastructure_errors_exit_2_or_3_in_one_line(
     setup: tuple[Path, Path], extra: list[str], env: dict[str, bool], words: str, code: int
 ) -> None:
     keys, database = setup
+    before = _database_bytes(database)
     key_args = ["--key-file", str(keys)] if env.get("key") else []
     result = run("registry", "history", "vehicle", "AB12CDE", "--as", OFFICER, *key_args, *extra)
     assert result.exit_code == code
@@ -209,7 +212,7 @@ def test_infrastructure_errors_exit_2_or_3_in_one_line(
     assert len(lines) == 1
     assert words in lines[0]
     assert "pw" not in lines[0]
-    assert not database.exists()
+    assert _database_bytes(database) == before
 
 
 def test_a_wrong_key_exits_2(setup: tuple[Path, Path], tmp_path: Path) -> None:
@@ -274,3 +277,36 @@ def test_lookup_shows_nothing_when_the_trail_cannot_be_written(
     assert result.stdout == ""
     assert "half-written" in result.stderr
     assert log.read_text() == '{"seq": 1, "ite'
+
+
+def test_ordinary_commands_never_create_a_registry(tmp_path: Path) -> None:
+    keys = tmp_path / "registry.keys"
+    keys.write_text(run("registry", "keygen", "k1").output)
+    keys.chmod(0o600)
+    missing = tmp_path / "typo" / "registry.sqlite"
+    absent = tmp_path / "absent.sqlite"
+    for target, words in [
+        (missing, "the folder of the database file does not exist"),
+        (absent, "no registry at this path: create it with `dissemination registry upgrade`"),
+    ]:
+        for command in (
+            ["lookup", "container", "MSCU1234566", "--as", OFFICER],
+            ["register", HUMBER / "items"],
+        ):
+            result = run("registry", *command, "--db", f"sqlite:///{target}", "--key-file", keys)
+            assert result.exit_code == 2
+            assert result.stdout == ""
+            assert result.stderr.count("\n") == 1
+            assert words in result.stderr
+    assert list(tmp_path.iterdir()) == [keys]
+
+
+def test_lookup_read_only(setup: tuple[Path, Path]) -> None:
+    keys, _ = setup
+    run("registry", "register", HUMBER / "items", "--key-file", keys, "--now", NOW)
+    found = run(
+        "registry", "lookup", "container", "MSCU1234566", "--as", OFFICER, "--key-file", keys,
+        "--read-only", "--now", NOW, "--format", "json",
+    )  # fmt: skip
+    assert found.exit_code == 0, found.stderr
+    assert json.loads(found.stdout)["owner"]["unit"] == "FIC Hull"

@@ -31,8 +31,8 @@ def _register(
 ) -> None:  # runs in a child process
     outcomes: list[tuple[str, str, str, str]] = []
     barrier.wait(timeout=60)
-    # Opening races too: the first process to arrive creates the tables.
-    with Registry(url, keys=KEYS, table_prefix=prefix) as registry:
+    # Upgrading races too: the first process to arrive creates the tables.
+    with Registry(url, keys=KEYS, table_prefix=prefix, upgrade=True) as registry:
         for round_ in range(ROUNDS):
             item_id = f"IT-{worker}-{round_}"
             # Each process lists the subjects in another order, so lock orders differ.

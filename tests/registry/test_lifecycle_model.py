@@ -57,7 +57,11 @@ class LifeCycle(RuleBasedStateMachine):
         super().__init__()
         self.where = self.target()
         self.registry = Registry(
-            self.where.url, keys=KEYS, table_prefix=self.where.prefix, claim_period=PERIOD
+            self.where.url,
+            keys=KEYS,
+            table_prefix=self.where.prefix,
+            claim_period=PERIOD,
+            upgrade=True,
         )
         self.now = NOW
         self.model: dict[int, Claim | None] = dict.fromkeys(range(len(SUBJECTS)))

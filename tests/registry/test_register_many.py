@@ -69,8 +69,8 @@ def test_a_batch_registers_as_the_items_one_by_one(
     directory: Path = tmp_path_factory.mktemp("many")
     later = NOW + dt.timedelta(days=200)  # past the claim period: some claims have lapsed
     with (
-        Registry(f"sqlite:///{directory / 'one.sqlite'}", keys=KEYS) as one,
-        Registry(f"sqlite:///{directory / 'many.sqlite'}", keys=KEYS) as many,
+        Registry(f"sqlite:///{directory / 'one.sqlite'}", keys=KEYS, upgrade=True) as one,
+        Registry(f"sqlite:///{directory / 'many.sqlite'}", keys=KEYS, upgrade=True) as many,
     ):
         for registry in (one, many):
             for earlier_item in earlier:

@@ -29,7 +29,7 @@ EXAMPLES = 5
 
 _DIRECTORY = tempfile.TemporaryDirectory(prefix="dissemination-openapi-")
 atexit.register(_DIRECTORY.cleanup)
-REGISTRY = Registry(f"sqlite:///{Path(_DIRECTORY.name) / 'registry.db'}", keys=KEYS)
+REGISTRY = Registry(f"sqlite:///{Path(_DIRECTORY.name) / 'registry.db'}", keys=KEYS, upgrade=True)
 atexit.register(REGISTRY.close)
 _CALLERS = Path(_DIRECTORY.name) / "callers.txt"
 TOKEN = add_caller(_CALLERS, "schemathesis")

@@ -18,7 +18,7 @@ NAMES = ["container", "vehicle", "vessel", "person", "embargo", "recipients", "u
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    registry = Registry(f"sqlite:///{tmp_path / 'registry.db'}", keys=KEYS)
+    registry = Registry(f"sqlite:///{tmp_path / 'registry.db'}", keys=KEYS, upgrade=True)
     with TestClient(make_app(registry=registry)) as test_client:
         for name in NAMES:
             response = test_client.post(

@@ -1,5 +1,9 @@
 """`dissemination registry ...`: the ownership registry from the command line.
 
+`dissemination registry upgrade` creates the registry or migrates it (the
+only command that creates or alters tables; the others refuse a missing
+registry or one at another schema revision, saying to run it).
+
 Every command takes `--db URL` (default: `$DISSEMINATION_REGISTRY_URL`, else
 the SQLite file `~/.local/share/dissemination/registry.sqlite`) and
 `--key-file FILE` (default: `$DISSEMINATION_REGISTRY_KEY_FILE`, else the keys
@@ -45,9 +49,11 @@ from dissemination.registry import (
     DEFAULT_CLAIM_PERIOD,
     Registration,
     Registry,
+    default_url,
     generate_key,
     load_keys,
 )
+from dissemination.registry import upgrade as upgrade_schema
 
 __all__ = ["registry"]
 
@@ -118,8 +124,15 @@ def _principal_option(function: F) -> F:
     )(function)
 
 
-def _open(url: str | None, key_file: Path | None, claim_days: int) -> Registry:
-    return Registry(url, keys=load_keys(key_file), claim_period=dt.timedelta(days=claim_days))
+def _open(
+    url: str | None, key_file: Path | None, claim_days: int, *, read_only: bool = False
+) -> Registry:
+    return Registry(
+        url,
+        keys=load_keys(key_file),
+        claim_period=dt.timedelta(days=claim_days),
+        read_only=read_only,
+    )
 
 
 def _identifier(
@@ -263,6 +276,11 @@ def register(
     show_default=True,
     help="The most linked items to list.",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Open the database for reading only (works on a read-only file or role).",
+)
 @_registry_options
 @policy_option
 @now_option
@@ -276,6 +294,7 @@ def lookup(
     reader_path: Path,
     after: str | None,
     limit: int,
+    read_only: bool,
     url: str | None,
     key_file: Path | None,
     claim_days: int,
@@ -296,7 +315,7 @@ def lookup(
     reader = load_principal(reader_path, policy=policy)
     trail = audit_trail()
     record = trail.record if trail is not None else None
-    with _open(url, key_file, claim_days) as opened:
+    with _open(url, key_file, claim_days, read_only=read_only) as opened:
         answer = opened.lookup(
             identifier, reader, now=now, policy=policy, record=record, after=after, limit=limit
         )
@@ -472,6 +491,43 @@ def history(
             line += f": {event['reason']}"
         lines.append(line)
     _emit(fmt, data, lines)
+
+
+@registry.command()
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Blind-index keys (recorded in a new registry, checked against an existing one).",
+)
+@click.option("--db", "url", default=None, metavar="URL", help="Registry database URL.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True
+)
+def upgrade(*, key_file: Path | None, url: str | None, fmt: str) -> None:
+    """Create the registry, or migrate it to this release's schema.
+
+    The one command that creates or alters tables: every other command refuses
+    a database with no registry, or one at another schema revision, and says
+    to run this. A SQLite file is created owner-only (0600); its folder must exist.
+    """
+    target = url if url is not None else default_url()
+    if url is None and target.startswith("sqlite:///"):
+        # The default file's own folder (~/.local/share/dissemination) is ours to make;
+        # a folder named in --db must exist (a mistyped path is an error).
+        Path(target.removeprefix("sqlite:///")).parent.mkdir(
+            mode=0o700, parents=True, exist_ok=True
+        )
+    done = upgrade_schema(target, keys=load_keys(key_file))
+    data = {"before": done.before, "after": done.after, "created": done.created}
+    if done.created:
+        line = f"registry created at schema revision {done.after}"
+    elif done.before == done.after:
+        line = f"registry already at schema revision {done.after}"
+    else:
+        line = f"registry migrated from schema revision {done.before} to {done.after}"
+    _emit(fmt, data, [line])
 
 
 @registry.command()

@@ -17,6 +17,7 @@ The modules, one concept each:
 - `lookup`: reading what a lookup decides on;
 - `lifecycle`: transfer, renew, release, lapse, and the history;
 - `rekey`: wrapping every digest under new keys;
+- `schema`: `upgrade` creates or migrates the tables (Alembic, `migrations/`); opening checks;
 - `core`: the `Registry` itself, the one door to the above.
 """
 
@@ -31,6 +32,7 @@ from dissemination.registry.answers import (
 from dissemination.registry.core import DEFAULT_CLAIM_PERIOD, Registry
 from dissemination.registry.database import default_url
 from dissemination.registry.keys import KeyRing, RegistryKey, generate_key, load_keys, parse_keys
+from dissemination.registry.schema import Upgraded, upgrade
 
 __all__ = [
     "DEFAULT_CLAIM_PERIOD",
@@ -43,8 +45,10 @@ __all__ = [
     "Registration",
     "Registry",
     "RegistryKey",
+    "Upgraded",
     "default_url",
     "generate_key",
     "load_keys",
     "parse_keys",
+    "upgrade",
 ]

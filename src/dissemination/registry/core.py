@@ -16,25 +16,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from dissemination.decision import Decision
-from dissemination.errors import RegistryError
 from dissemination.models import Item, Owner, Principal
 from dissemination.policy import Policy, default_policy
-from dissemination.registry import ingest, lifecycle
+from dissemination.registry import ingest, lifecycle, schema
 from dissemination.registry import lookup as lookups
 from dissemination.registry import rekey as rekeying
 from dissemination.registry.answers import Claim, History, LookupAnswer, Registration
 from dissemination.registry.database import (
-    SCHEMA_VERSION,
     advisory_lock,
     default_url,
     display_url,
@@ -76,8 +72,15 @@ class Registry:
         key_file: str | Path | None = None,
         claim_period: dt.timedelta | None = DEFAULT_CLAIM_PERIOD,
         table_prefix: str = "registry_",
+        read_only: bool = False,
+        upgrade: bool = False,
     ) -> None:
-        """Open (and on first use create) the registry.
+        """Open the registry; opening reads, and never creates or alters anything.
+
+        The database must hold a registry at this release's schema revision
+        (`schema.HEAD`), keyed with `keys`: create or migrate it first with
+        `dissemination registry upgrade` (`schema.upgrade`), or pass
+        `upgrade=True` to do that here.
 
         Args:
             url: a SQLAlchemy URL; the default file (`database.default_url`) when None.
@@ -85,23 +88,31 @@ class Registry:
             key_file: a key file, when `keys` is None.
             claim_period: how long a claim holds unless renewed (None: for ever).
             table_prefix: the prefix of the table names.
+            read_only: open for lookups and history only (a SQLite file opened
+                `mode=ro`, PostgreSQL transactions `READ ONLY`); a write is refused.
+            upgrade: create or migrate the registry first (`schema.upgrade`).
 
         Raises:
-            RegistryError: the database cannot be reached or holds another schema version.
+            RegistryError: the database cannot be reached, holds no registry, or
+                one at another schema revision (the message says what to run).
             RegistryKeyError: no key, a malformed key, or keys other than the registry's.
         """
         url = url if url is not None else default_url()
         self.url = display_url(url)
         self.claim_period = claim_period
         self._prefix = table_prefix
+        ring = keys if keys is not None else load_keys(key_file)
+        if upgrade:
+            schema.upgrade(url, keys=ring, table_prefix=table_prefix)
         self._store = Store(
-            engine=open_engine(url),
+            engine=open_engine(url, read_only=read_only),
             tables=make_tables(table_prefix),
-            keys=keys if keys is not None else load_keys(key_file),
+            keys=ring,
             url=self.url,
+            read_only=read_only,
         )
         try:
-            self._store.run(self._initialise)
+            self._store.run(self._check, write=False)
         except BaseException:
             self.close()
             raise
@@ -142,31 +153,9 @@ class Registry:
 
         self._store.run(work)
 
-    def _initialise(self, connection: Connection) -> None:
-        store = self._store
-        advisory_lock(connection, self._prefix)
-        store.tables.metadata.create_all(connection)
-        meta = store.tables.meta
-        version = connection.execute(
-            select(meta.c.value).where(meta.c.name == "schema_version")
-        ).scalar_one_or_none()
-        if version is None:
-            now = dt.datetime.now(dt.UTC).isoformat()
-            chain = [{"id": key.id, "check": key.check, "added": now} for key in store.keys]
-            connection.execute(
-                meta.insert(),
-                [
-                    {"name": "schema_version", "value": str(SCHEMA_VERSION)},
-                    {"name": "keys", "value": json.dumps(chain)},
-                ],
-            )
-            return
-        if version != str(SCHEMA_VERSION):
-            raise RegistryError(
-                f"the registry has schema version {version}; this release reads {SCHEMA_VERSION}",
-                target=self.url,
-            )
-        store.depth(connection)  # refuses keys other than the registry's
+    def _check(self, connection: Connection) -> None:
+        schema.check(connection, self._prefix, self.url)
+        self._store.depth(connection)  # refuses keys other than the registry's
 
     # -- ingest and lookup ---------------------------------------------------------
 

@@ -202,6 +202,8 @@ def make_tables(prefix: str = "registry_") -> Tables:
         Column("expires", UTCDateTime, nullable=True),
         Index(f"{prefix}events_digest", "digest", "id"),
     )
+    # Alembic's version table (`schema.upgrade` writes it); here so `drop_all` drops it too.
+    Table(f"{prefix}alembic_version", metadata, Column("version_num", String(32), primary_key=True))
     return Tables(metadata, meta, claims, links, items, events, prefix)
 
 
@@ -247,8 +249,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        # A commit is on disk before it is confirmed (WAL with FULL syncs the log at
+        # every commit; NORMAL could lose the last commits on power loss). WAL mode
+        # itself is set once, by `upgrade` (it is stored in the file), so opening
+        # writes nothing and works on a read-only file.
+        cursor.execute("PRAGMA synchronous = FULL")
     finally:
         cursor.close()
 
@@ -258,21 +263,49 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def open_engine(url: str) -> Engine:
+def _sqlite_file(path: Path, shown: str, *, create: bool) -> None:
+    """Check (or, for `upgrade`, create 0600) the SQLite file of a registry."""
+    if not path.parent.is_dir():
+        raise RegistryError("the folder of the database file does not exist", target=shown)
+    if path.exists():
+        return
+    if not create:
+        raise RegistryError(
+            "no registry at this path: create it with `dissemination registry upgrade`",
+            target=shown,
+        )
+    try:  # created here, owner-only, before SQLite opens it (it would make it 0644)
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # another process created it first
+    except OSError as error:
+        raise RegistryError(
+            f"cannot create the database file ({error.strerror})", target=shown
+        ) from error
+
+
+def open_engine(url: str, *, create: bool = False, read_only: bool = False) -> Engine:
     """Create the engine for a registry URL (SQLite file or PostgreSQL).
 
-    For a SQLite file, the directory is created, WAL mode is set and write
-    transactions begin `IMMEDIATE`.
+    Opening writes nothing. For a SQLite file, its folder must exist and so
+    must the file, unless `create` (for `upgrade`), which creates it with
+    mode 0600; write transactions begin `IMMEDIATE`; every connection syncs
+    each commit to disk (`synchronous = FULL`). `read_only` opens a SQLite
+    file read-only (`mode=ro`) and makes every PostgreSQL transaction
+    `READ ONLY`. On PostgreSQL a pooled connection is tested before use
+    (`pool_pre_ping`).
 
     Args:
         url: a SQLAlchemy URL (`sqlite:///path`, `postgresql+psycopg://...`).
+        create: create a missing SQLite file (only `upgrade` does).
+        read_only: open for reading only.
 
     Returns:
         The engine (nothing is connected yet).
 
     Raises:
-        RegistryError: the URL is not a URL, names an unsupported database,
-            or the SQLite directory cannot be created.
+        RegistryError: the URL is not a URL, names an unsupported database, or
+            a SQLite file or its folder that does not exist.
     """
     shown = display_url(url)
     try:
@@ -287,21 +320,25 @@ def open_engine(url: str) -> Engine:
     try:
         if backend == "sqlite":
             database = parsed.database
-            if not database or database == ":memory:":
+            if not database or database == ":memory:" or database.startswith("file:"):
                 raise RegistryError(
                     "an in-memory SQLite registry cannot be shared; name a file", target=shown
                 )
-            try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise RegistryError(
-                    f"cannot create the directory ({error.strerror})", target=shown
-                ) from error
-            engine = create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_MS / 1000})
+            path = Path(database).expanduser().absolute()
+            _sqlite_file(path, shown, create=create)
+            target = parsed.set(database=str(path))
+            if read_only:
+                target = parsed.set(
+                    database=f"file:{path}", query={**parsed.query, "mode": "ro", "uri": "true"}
+                )
+            engine = create_engine(target, connect_args={"timeout": _SQLITE_BUSY_MS / 1000})
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
             return engine
-        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        connect_args: dict[str, Any] = {"connect_timeout": 10}
+        if read_only:
+            connect_args["options"] = "-c default_transaction_read_only=on"
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except exc.NoSuchModuleError as error:
         raise RegistryError("no driver for this URL", target=shown) from error
     except exc.ArgumentError as error:
@@ -390,7 +427,13 @@ def run(
                 connection = engine.connect()
                 try:
                     if not write:
-                        connection = connection.execution_options(registry_read=True)
+                        # One snapshot for every statement of a read (PostgreSQL).
+                        isolation = (
+                            {"isolation_level": "REPEATABLE READ"}
+                            if connection.dialect.name == "postgresql"
+                            else {}
+                        )
+                        connection = connection.execution_options(registry_read=True, **isolation)
                     with connection.begin():
                         return work(connection)
                 finally:

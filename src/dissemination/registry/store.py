@@ -127,6 +127,7 @@ class Store:
         url: the database URL, password hidden (for messages).
         clock_tolerance: how far behind a subject's last event a `now` may be
             and still be recorded (at that event's time) rather than refused.
+        read_only: the registry was opened read-only: a write transaction is refused.
     """
 
     engine: Engine
@@ -134,6 +135,7 @@ class Store:
     keys: KeyRing
     url: str
     clock_tolerance: dt.timedelta = CLOCK_TOLERANCE
+    read_only: bool = False
 
     def run(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
         """Run `work` in one transaction, errors translated (see `database.run`).
@@ -146,8 +148,13 @@ class Store:
             What `work` returns.
 
         Raises:
-            RegistryError: a database error.
+            RegistryError: a database error, or a write on a registry opened read-only.
         """
+        if write and self.read_only:
+            raise RegistryError(
+                "the registry was opened read-only (`--read-only`): this would write",
+                target=self.url,
+            )
         return run(self.engine, work, target=self.url, write=write)
 
     # -- the key chain -----------------------------------------------------------
