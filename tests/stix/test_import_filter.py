@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from dissemination import InputError, View, decide, default_policy, parse_item, parse_principal
 from dissemination.cli import main
@@ -17,7 +18,7 @@ from dissemination.integrity import generate_key, sign_label, verify_label
 from dissemination.integrity.keys import TrustStore, key_id
 from dissemination.stix.export import export_bundle
 from dissemination.stix.filtering import filter_bundle
-from dissemination.stix.ingest import import_bundle
+from dissemination.stix.ingest import import_bundle, object_parts
 from tests.stix.support import CORPUS, DATA, all_seeing_reader, validation_errors
 from tests.strategies import NOW, item_data, item_doc, principal_data, principals, reader_doc
 
@@ -334,3 +335,54 @@ def test_a_granular_acs_classification_raises_the_portion_or_the_whole_item() ->
     ]
     (entry,) = import_bundle(bundle, policy=POLICY, now=NOW).items
     assert entry.item.classification == "SECRET"  # a structural property: the whole item
+
+
+_RED = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"  # TLP 1.0 RED: nobody named
+_INDICATOR_REQUIRED = {("pattern",), ("pattern_type",), ("valid_from",)}
+
+
+@settings(max_examples=50, deadline=None)
+@given(chosen=st.sets(st.integers(0, 20), max_size=4))
+def test_filter_withholds_exactly_the_properties_granular_markings_select(
+    chosen: set[int],
+) -> None:
+    # Found by this test: python-stix2 fills in a missing `valid_from` (now), so an
+    # indicator whose `valid_from` was withheld passed its check and was written
+    # without it, which STIX 2.1 does not allow.
+    bundle = _load("using-granular-markings.json")
+    indicator = next(o for o in bundle["objects"] if o["type"] == "indicator")
+    leaves = sorted(object_parts(indicator), key=str)
+    selected = {leaves[index % len(leaves)] for index in chosen}
+    indicator["granular_markings"] = (
+        [
+            {
+                "marking_ref": _RED,
+                "selectors": [_selector(path) for path in sorted(selected, key=str)],
+            }
+        ]
+        if selected
+        else []
+    )
+    if not selected:
+        del indicator["granular_markings"]
+    filtered = filter_bundle(bundle, _reader(), policy=POLICY, now=NOW)
+    kept = [o for o in filtered.get("objects", []) if o["id"] == indicator["id"]]
+    if selected & _INDICATOR_REQUIRED:
+        assert kept == []  # STIX cannot hold an indicator without it: the whole object goes
+        return
+    (result,) = kept
+    assert validation_errors(filtered) == []
+    before = object_parts(indicator)
+    after = object_parts(result)
+    remaining = sorted(after.values(), key=str)
+    expected = sorted((v for p, v in before.items() if p not in selected), key=str)
+    assert remaining == expected
+    text = json.dumps(result)
+    for path in selected:
+        value = before[path]
+        if isinstance(value, str) and not any(value in str(v) for v in expected):
+            assert value not in text
+
+
+def _selector(path: tuple[Any, ...]) -> str:
+    return ".".join(f"[{part}]" if isinstance(part, int) else part for part in path)

@@ -112,10 +112,17 @@ def _granular(
     return kept
 
 
+_REQUIRED_WITH_DEFAULT = {"indicator": ("valid_from",)}
+"""Properties STIX 2.1 requires that python-stix2 would fill in (`valid_from`: now) if missing."""
+
+
 def _stix_accepts(obj: dict[str, Any]) -> bool:
     import stix2  # noqa: PLC0415 (an optional extra)
     from stix2.exceptions import STIXError  # noqa: PLC0415
 
+    required = _REQUIRED_WITH_DEFAULT.get(str(obj.get("type")), ())
+    if any(name not in obj for name in required):
+        return False
     try:
         stix2.parse(obj, allow_custom=True, version="2.1")
     except (STIXError, ValueError, TypeError, KeyError, AttributeError):
