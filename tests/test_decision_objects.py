@@ -9,10 +9,11 @@ from hypothesis import given, settings
 
 from dissemination import Decision, View, decide, parse_item, parse_principal, render
 from dissemination import render_text as text_of
-from dissemination.decision import Reason, Withheld, _decide_reference
+from dissemination.decision import Reason, Withheld
 from dissemination.masking import Edit, TextMask
 from dissemination.policy import default_policy
 from dissemination.tooling.whocansee import explain_decision
+from tests.oracle import decide_reference
 from tests.strategies import NOW, item_data, item_doc, principals, reader_doc
 
 MARKER = "SECRETQZXMARKER"
@@ -31,7 +32,7 @@ _OUTSIDER = parse_principal(reader_doc(id="r-nca", organisation="nca"))
 
 def test_a_reader_at_pointer_reads_one_plain_reason() -> None:
     item = parse_item(_CAPPED)
-    for decided in (decide, _decide_reference):
+    for decided in (decide, decide_reference):
         decision = decided(_OUTSIDER, item, now=NOW)
         assert decision.view is View.POINTER
         assert [reason.rule for reason in decision.reasons] == ["view.pointer"]

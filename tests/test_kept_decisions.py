@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from dissemination import Principal, decide, load_policy, parse_item, parse_principal
-from dissemination.decision import PAIRS_KEPT, _decide_reference
+from dissemination.decision import PAIRS_KEPT
+from tests.oracle import decide_reference
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 
@@ -50,7 +51,7 @@ def test_more_readers_than_kept_still_find_kept_decisions() -> None:
     assert kept <= PAIRS_KEPT  # bounded
     assert kept >= PAIRS_KEPT // 2  # emptying the item on overflow kept none
     for reader, decision in zip(readers, again, strict=True):
-        assert decision == _decide_reference(reader, item, now=NOW, policy=policy)
+        assert decision == decide_reference(reader, item, now=NOW, policy=policy)
 
 
 def test_readers_who_do_not_come_back_give_way() -> None:

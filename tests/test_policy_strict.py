@@ -20,11 +20,11 @@ import pytest
 
 from dissemination import PolicyError, View, decide, load_policy, parse_item, parse_principal
 from dissemination.compiled import RowTable
-from dissemination.decision import _decide_reference
 from dissemination.engine import EngineFailure
 from dissemination.policy import DEFAULT_POLICY_DIR, Policy
 from dissemination.tooling.lint import lint_policy
 from tests.conftest import NOW
+from tests.oracle import decide_reference
 from tests.strategies import item_doc, reader_doc
 
 READER = parse_principal(reader_doc())
@@ -248,7 +248,7 @@ def test_a_casbin_error_gives_none(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(EngineFailure) as caught:
         policy.engine.decide_view_uncached(frozenset({"always"}))
     assert "SECRETWORD" not in str(caught.value)
-    decision = _decide_reference(READER, ITEM, now=NOW, policy=policy)
+    decision = decide_reference(READER, ITEM, now=NOW, policy=policy)
     assert decision.view is View.NONE
     assert [reason.rule for reason in decision.reasons] == ["engine.error"]
 

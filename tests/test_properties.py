@@ -24,9 +24,9 @@ from dissemination import (
     render,
     render_text,
 )
-from dissemination.decision import _decide_reference
 from dissemination.policy import DEFAULT_POLICY_DIR
 from dissemination.vocabulary import Vocabulary
+from tests.oracle import decide_reference
 from tests.strategies import (
     LEVELS,
     NOW,
@@ -241,7 +241,7 @@ def test_a_reader_from_a_wider_vocabulary_gives_none(
     reader = parse_principal({**reader_data, "employment": "contractor"})
     policy = without_contractor
     fast = decide(reader, item, now=NOW, policy=policy)
-    reference = _decide_reference(reader, item, now=NOW, policy=policy)
+    reference = decide_reference(reader, item, now=NOW, policy=policy)
     assert fast == reference
     assert fast.view is View.NONE
     assert "reader.invalid" in fast.facts
@@ -254,7 +254,7 @@ def test_a_reader_from_a_wider_vocabulary_gives_none(
 def test_an_unlisted_employment_is_named_as_the_reason(without_contractor: Policy) -> None:
     reader = parse_principal(reader_doc(employment="contractor", vetting={"level": "eDV"}))
     data = item_doc()
-    for decided in (decide, _decide_reference):
+    for decided in (decide, decide_reference):
         decision = decided(reader, parse_item(data), now=NOW, policy=without_contractor)
         assert decision.view is View.NONE
         assert decision.rules == ("cap.invalid_reader",)

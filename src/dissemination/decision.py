@@ -28,18 +28,11 @@ from typing import TYPE_CHECKING, Any
 from dissemination.engine import EngineFailure
 from dissemination.errors import TrustStoreRequiredError
 from dissemination.facts import (
-    LABEL_INTEGRITY_FAILED,
-    handling_facts,
-    label_facts,
-    marking_vetting_ok,
     portion_facts,
-    reader_facts,
-    reader_rank,
-    required_rank,
     subject_facts,
 )
 from dissemination.masking import TextMask, plan_masks
-from dissemination.models import Handling, Item, Marking, Principal, Sanitise
+from dissemination.models import Handling, Item, Principal, Sanitise
 from dissemination.policy import Policy, PolicyRow, default_policy
 from dissemination.vocabulary import View, Vocabulary
 
@@ -192,65 +185,6 @@ def _caveats(handling: tuple[Handling, ...]) -> list[str]:
     return caveats
 
 
-class _Judge:
-    """The per-decision context for judging markings (kept small and local)."""
-
-    __slots__ = ("base", "item", "now", "policy", "principal", "rank")
-
-    def __init__(
-        self,
-        *,
-        policy: Policy,
-        principal: Principal,
-        item: Item,
-        now: dt.datetime,
-        rank: int,
-        base: frozenset[str],
-    ) -> None:
-        self.policy = policy
-        self.principal = principal
-        self.item = item
-        self.now = now
-        self.rank = rank
-        # The reader's facts as if they met the required vetting, without any
-        # handling: a marking's own handling is judged against these.
-        self.base = base | {"vetting.meets_required"}
-
-    def fails(self, marking: Marking | None) -> str | None:
-        """The rule by which the reader fails a marking, or None if they pass.
-
-        DESIGN §4: a reader fails a marking when their vetting is below its
-        `min_vetting`, or when any of its handling instructions would cap them
-        below `full`, that is when a deny row below `full` holds with the
-        marking's handling facts and did not hold without them.
-        """
-        if marking is None:
-            return None
-        if not marking_vetting_ok(marking, self.rank, self.policy.vocabulary):
-            return "marking.min_vetting"
-        if marking.handling:
-            extra = handling_facts(
-                marking.handling,
-                self.principal,
-                self.item,
-                now=self.now,
-                vocabulary=self.policy.vocabulary,
-            )
-            if extra and self.policy.caps_added(self.base, frozenset(extra)):
-                return "marking.handling"
-        return None
-
-
-def _marking_kinds_unknown(item: Item, policy: Policy) -> bool:
-    known = policy.vocabulary.handling_kinds
-    for part in (*item.portions, *item.subjects):
-        if part.marking is not None and any(
-            rule.kind not in known for rule in part.marking.handling
-        ):
-            return True
-    return False
-
-
 def require_trust(policy: Policy, label_check: LabelCheck | None) -> None:
     """Refuse to decide by a profile that requires signed labels without a label check.
 
@@ -297,14 +231,15 @@ def decide(
     (unknown vocabulary, unknown handling kind, unverifiable label when the
     profile requires signed labels) lowers the view, never raises it.
 
-    This is the fast path (`dissemination.compiled`): the same facts as
-    `_decide_reference` derives, found as bits from what the item and the
-    reader contribute (worked out once each), and casbin's answer for a set of
-    facts asked once and kept. A decision on an item without embargoes, under
+    This is the fast path (`dissemination.compiled`): the same facts as the
+    tests' oracle (tests/oracle.py) derives, found as bits from what the item
+    and the reader contribute (worked out once each), and the rows' answer for
+    a set of facts (the derived evaluator, proven equal to casbin) worked out
+    once and kept. A decision on an item without embargoes, under
     a profile that does not require signed labels, depends on nothing but the
     reader, the item and the day, so it is kept too (at most `PAIRS_KEPT` per
     item, for as long as the item lives). It returns exactly the decision
-    `_decide_reference` returns (tests/test_fast_path.py).
+    the oracle returns (tests/test_fast_path.py).
 
     Args:
         principal: the reader.
@@ -585,86 +520,6 @@ def _content(  # noqa: PLR0917 (private helper of decide, called once)
     )
 
 
-def _decide_reference(
-    principal: Principal,
-    item: Item,
-    *,
-    now: dt.datetime,
-    policy: Policy | None = None,
-    label_check: LabelCheck | None = None,
-) -> Decision:
-    """The decision derived step by step, with nothing kept: what `decide` must equal.
-
-    Same arguments, result and errors as `decide`; tests/test_fast_path.py
-    holds the two equal.
-    """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must carry a time zone")
-    policy = policy if policy is not None else default_policy()
-    require_trust(policy, label_check)
-    try:
-        return _reference(principal, item, now, policy, label_check)
-    except EngineFailure as failure:
-        return _engine_error(principal, item, policy, failure)
-
-
-def _reference(
-    principal: Principal,
-    item: Item,
-    now: dt.datetime,
-    policy: Policy,
-    label_check: LabelCheck | None,
-) -> Decision:
-    vocabulary = policy.vocabulary
-
-    rank = reader_rank(principal, vocabulary, utc_day(now))
-    base = frozenset(reader_facts(principal, item, rank=rank, vocabulary=vocabulary))
-    judge = _Judge(policy=policy, principal=principal, item=item, now=now, rank=rank, base=base)
-    portion_fails = [judge.fails(portion.marking) for portion in item.portions]
-    subject_fails = [judge.fails(subject.marking) for subject in item.subjects]
-
-    facts = set(base)
-    facts |= handling_facts(item.handling, principal, item, now=now, vocabulary=vocabulary)
-    facts |= label_facts(item, vocabulary)
-    if _marking_kinds_unknown(item, policy):
-        facts.add("label.unknown_handling")
-    if policy.settings.require_signed_labels and not _label_verifies(item, label_check):
-        facts.add(LABEL_INTEGRITY_FAILED)
-    required = required_rank(item, vocabulary)
-    if required is not None and rank >= required:
-        facts.add("vetting.meets_required")
-    if any(
-        portion.category == "tearline" and fail is None
-        for portion, fail in zip(item.portions, portion_fails, strict=True)
-    ):
-        facts.add("tearline.passed")
-
-    fact_set = frozenset(facts)
-    view = policy.engine.decide_view(fact_set)
-    binding = policy.binding_rows(fact_set, view)
-    decision = Decision(
-        item_id=item.id,
-        reader_id=principal.id,
-        view=view,
-        reasons=tuple(Reason(row.rule, policy.words(row.rule)) for row in binding),
-        policy=policy.digest,
-        facts=fact_set,
-    )
-    if view is View.NONE:
-        return decision
-    obligations = tuple(dict.fromkeys(row.obligation for row in binding if row.obligation))
-    if view is View.POINTER:
-        obligations = obligations or (REFER_TO_OWNER,)
-        return replace(
-            decision,
-            obligations=obligations,
-            reasons=_pointer_reasons(obligations),
-            explanation=decision.reasons,
-        )
-    decision = _with_content(decision, item, policy, portion_fails, subject_fails, obligations)
-    return _masked(decision, item, rank=rank, vocabulary=vocabulary)
-
-
 def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
     decision: Decision,
     item: Item,
@@ -672,9 +527,15 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
     portion_fails: list[str | None],
     subject_fails: list[str | None],
     obligations: tuple[str, ...],
+    shows: Callable[[View, frozenset[str]], bool] | None = None,
 ) -> Decision:
-    """Fill in what a `gist`, `sanitised` or `full` decision shows."""
+    """Fill in what a `gist`, `sanitised` or `full` decision shows.
+
+    `shows` answers the content rows (the derived evaluator, `Policy.shows`,
+    unless the caller gives another: the tests' oracle gives casbin's).
+    """
     view = decision.view
+    shows = shows or policy.shows
     sanitise_categories = {
         category
         for rule in item.handling
@@ -688,7 +549,7 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
             withheld.append(Withheld("portion", portion.id, fail))
             continue
         pfacts = portion_facts(portion.category, portion.category in sanitise_categories)
-        if policy.shows(view, pfacts):
+        if shows(view, pfacts):
             shown_portions.append(portion.id)
             continue
         denying = [
@@ -698,7 +559,7 @@ def _with_content(  # noqa: PLR0917 (private helper of decide, called once)
             Withheld("portion", portion.id, denying[0] if denying else f"view.{view.label}")
         )
     shown_subjects: list[int] = []
-    subject_shown = policy.shows(view, subject_facts())
+    subject_shown = shows(view, subject_facts())
     for index, fail in enumerate(subject_fails):
         if fail is None and subject_shown:
             shown_subjects.append(index)
