@@ -414,12 +414,19 @@ def _bulk(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608 (our own table and column names)
         f"VALUES ({', '.join(mark for _ in names)}) ON CONFLICT DO NOTHING"
     )
+    # A batch's times are a few values (its time, its expiry): convert each once.
+    converted: list[dict[Any, Any] | None] = [None if p is None else {} for p in processors]
+
+    def value(index: int, raw: Any) -> Any:
+        seen, processor = converted[index], processors[index]
+        if seen is None or processor is None:
+            return raw
+        if raw not in seen:
+            seen[raw] = processor(raw)
+        return seen[raw]
+
     parameters = [
-        tuple(
-            row[name] if processor is None else processor(row[name])
-            for name, processor in zip(names, processors, strict=True)
-        )
-        for row in rows
+        tuple(value(index, row[name]) for index, name in enumerate(names)) for row in rows
     ]
     cursor = connection.exec_driver_sql(sql, parameters)
     return int(cursor.rowcount)
