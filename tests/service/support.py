@@ -68,12 +68,14 @@ def make_app(
     trail: Any = None,
     slot: PolicySlot | None = None,
     registry: Any = None,
+    max_skew: dt.timedelta | None = None,
 ) -> Starlette:
     """An application over the default policy (revision `local`)."""
     state = ServiceState(
         slot=slot or PolicySlot(Active(default_policy(), "local", "default")),
         trail=trail,
         clock=lambda: NOW,
+        max_skew=max_skew,
     )
     return create_app(
         ServiceConfig(

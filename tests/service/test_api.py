@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -9,7 +10,17 @@ import pytest
 from starlette.testclient import TestClient
 
 from dissemination import decide, default_policy, load_item, load_principal, render
-from tests.service.support import HUMBER, ITEMS, NOW, READERS, WHEN, envelope, item_doc, reader_doc
+from tests.service.support import (
+    HUMBER,
+    ITEMS,
+    NOW,
+    READERS,
+    WHEN,
+    envelope,
+    item_doc,
+    make_app,
+    reader_doc,
+)
 
 
 def _expected_view(reader: str, item: str) -> str:
@@ -312,3 +323,15 @@ def test_operations_endpoints(client: TestClient) -> None:
     missing = client.get("/no/such/endpoint")
     assert missing.status_code == 404
     assert missing.json()["error"] == "not_found"
+
+
+def test_a_time_far_from_the_clock_is_refused_when_skew_is_bounded() -> None:
+    client = TestClient(make_app(max_skew=dt.timedelta(minutes=5)))
+    body = envelope("agency", "container")
+    assert client.post("/access/v1/evaluation", json=body).status_code == 200  # NOW itself
+    body["context"]["time"] = "2027-06-01T10:00:00Z"  # after the reader's vetting expired
+    response = client.post("/access/v1/evaluation", json=body)
+    assert response.status_code == 400
+    assert "`context.time` is more than 300 s from the clock" in response.json()["message"]
+    del body["context"]["time"]
+    assert client.post("/access/v1/evaluation", json=body).json()["context"]["view"] == "gist"

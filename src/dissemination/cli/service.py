@@ -123,6 +123,13 @@ def _server_modules() -> None:
     help="The registry's key file.",
 )
 @click.option(
+    "--max-clock-skew",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Refuse a context.time further than this from the clock (default: believe it).",
+)
+@click.option(
     "--certfile",
     type=click.Path(path_type=Path),
     default=None,
@@ -153,6 +160,7 @@ def serve(  # noqa: PLR0917 (one parameter per option)
     claims: Path | None,
     registry: str | None,
     registry_key: Path | None,
+    max_clock_skew: float | None,
     certfile: Path | None,
     keyfile: Path | None,
 ) -> None:
@@ -182,6 +190,7 @@ def serve(  # noqa: PLR0917 (one parameter per option)
         claims=text(claims),
         registry=registry,
         registry_key=text(registry_key),
+        max_clock_skew=max_clock_skew,
     )
     build_app(options)  # every option checked here: a bad one is exit 2, before listening
     os.environ[ENVIRONMENT] = options.to_json()

@@ -47,7 +47,6 @@ from dissemination.service.protocol import (
     document_problem,
     envelope_of,
     merge_defaults,
-    parse_time,
 )
 from dissemination.service.state import Active, ServiceState
 from dissemination.vocabulary import View
@@ -261,11 +260,7 @@ class Service:
             if resource_key not in memo:
                 memo[resource_key] = self.item(envelope, active)
             item = memo[resource_key]
-        now = parse_time(
-            envelope.context.get("time"),
-            field=envelope.field("context.time"),
-            clock=self.state.clock,
-        )
+        now = self.state.time(envelope.context.get("time"), field=envelope.field("context.time"))
         decision = self.state.decide(active, principal, item, now)
         self.metrics.decided(decision.view.label)
         allowed = decision.view >= action_view(envelope.action)
@@ -336,7 +331,7 @@ class Service:
         envelope = envelope_of(data, need_action=False)
         principal = self.principal(envelope, active)
         item = self.item(envelope, active)
-        now = parse_time(envelope.context.get("time"), field="context.time", clock=self.state.clock)
+        now = self.state.time(envelope.context.get("time"), field="context.time")
         decision = self.state.decide(active, principal, item, now)
         self.metrics.decided(decision.view.label)
         if decision.view is not View.NONE:
@@ -383,7 +378,7 @@ class Service:
             raise RequestError(400, "bad_request", "`format` must be `json` or `text`")
         principal = self.principal(envelope, active)
         item = self.item(envelope, active)
-        now = parse_time(envelope.context.get("time"), field="context.time", clock=self.state.clock)
+        now = self.state.time(envelope.context.get("time"), field="context.time")
         decision = self.state.decide(active, principal, item, now)
         self.metrics.decided(decision.view.label)
         if decision.view is not View.NONE:
@@ -413,9 +408,7 @@ class Service:
             {"resource": {}, **_json_line(first, 1)}, where="line 1", need_action=False
         )
         principal = self.principal(envelope, active)
-        now = parse_time(
-            envelope.context.get("time"), field="line 1.context.time", clock=self.state.clock
-        )
+        now = self.state.time(envelope.context.get("time"), field="line 1.context.time")
         state = self.state
         metrics = self.metrics
 

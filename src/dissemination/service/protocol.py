@@ -124,11 +124,24 @@ def document_problem(where: str, exc: InputError) -> RequestError:
     return RequestError(400, "bad_request", f"`{where}` is not valid")
 
 
-def parse_time(value: Any, *, field: str, clock: Callable[[], dt.datetime]) -> dt.datetime:
+def parse_time(
+    value: Any,
+    *,
+    field: str,
+    clock: Callable[[], dt.datetime],
+    max_skew: dt.timedelta | None = None,
+) -> dt.datetime:
     """The time of a decision: `context.time` (ISO 8601 with a zone) or the clock.
 
+    Args:
+        value: `context.time` as sent (None: the clock).
+        field: its place in the request, for messages.
+        clock: the server's clock.
+        max_skew: how far from the clock a sent time may be (None: any time).
+
     Raises:
-        RequestError: the time is not ISO 8601 with a zone.
+        RequestError: the time is not ISO 8601 with a zone, or further from
+            the clock than `max_skew`.
     """
     if value is None:
         return clock()
@@ -138,6 +151,12 @@ def parse_time(value: Any, *, field: str, clock: Callable[[], dt.datetime]) -> d
         except ValueError:
             moment = None
         if moment is not None and moment.utcoffset() is not None:
+            if max_skew is not None and abs(moment - clock()) > max_skew:
+                raise RequestError(
+                    400,
+                    "bad_request",
+                    f"`{field}` is more than {int(max_skew.total_seconds())} s from the clock",
+                )
             return moment
     raise RequestError(400, "bad_request", f"`{field}` is not an ISO 8601 time with a zone")
 

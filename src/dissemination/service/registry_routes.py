@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dissemination.errors import IdentifierError
-from dissemination.service.protocol import RequestError, envelope_of, parse_time
+from dissemination.service.protocol import RequestError, envelope_of
 
 __all__ = ["open_registry", "registry_routes"]
 
@@ -71,7 +71,7 @@ def registry_routes(service: Any) -> list[Route]:
         envelope = envelope_of({"resource": {}, **data}, need_action=False)
         principal = service.principal(envelope, active)
         identifier = _identifier(envelope.context, "context")
-        now = parse_time(envelope.context.get("time"), field="context.time", clock=state.clock)
+        now = state.time(envelope.context.get("time"), field="context.time")
 
         def record(item: Any, decision: Any) -> None:
             state.record(item, decision, request_id)
@@ -122,7 +122,7 @@ def registry_routes(service: Any) -> list[Route]:
         envelope = envelope_of({"subject": {}, "resource": resource}, need_action=False)
         item = service.item(envelope, active)
         context = data.get("context") if isinstance(data.get("context"), dict) else {}
-        now = parse_time(context.get("time"), field="context.time", clock=state.clock)
+        now = state.time(context.get("time"), field="context.time")
         verified = bool(state.label_check(item)) if state.label_check is not None else False
         try:
             registrations = await run_in_threadpool(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 import logging
 import os
@@ -63,6 +64,7 @@ class ServeOptions:
     claims: str | None = None
     registry: str | None = None
     registry_key: str | None = None
+    max_clock_skew: float | None = None
 
     def to_json(self) -> str:
         """The options as JSON."""
@@ -133,7 +135,16 @@ def build_app(options: ServeOptions) -> Starlette:
 
         registry = open_registry(options.registry, options.registry_key)
     config = ServiceConfig(
-        state=ServiceState(slot=slot, label_check=label_check, trail=trail),
+        state=ServiceState(
+            slot=slot,
+            label_check=label_check,
+            trail=trail,
+            max_skew=(
+                dt.timedelta(seconds=options.max_clock_skew)
+                if options.max_clock_skew is not None
+                else None
+            ),
+        ),
         readers=_readers(options, slot),
         callers=load_callers(options.callers) if options.callers else None,
         registry=registry,

@@ -17,12 +17,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dissemination.decision import Decision, LabelCheck, decide
 from dissemination.errors import DisseminationError
 from dissemination.models import Item, Principal
 from dissemination.policy import Policy
+from dissemination.service.protocol import parse_time
 
 if TYPE_CHECKING:
     from dissemination.audit import DisclosureTrail
@@ -108,12 +109,18 @@ class ServiceState:
         label_check: verifies signed labels (profiles that require them).
         trail: the disclosure trail, or None.
         clock: the time of a decision without `context.time`.
+        max_skew: how far from the clock `context.time` may be (None: any time).
     """
 
     slot: PolicySlot
     label_check: LabelCheck | None = None
     trail: DisclosureTrail | None = None
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    max_skew: dt.timedelta | None = None
+
+    def time(self, value: Any, *, field: str) -> dt.datetime:
+        """The time of a decision from `context.time` (see `protocol.parse_time`)."""
+        return parse_time(value, field=field, clock=self.clock, max_skew=self.max_skew)
 
     def decide(
         self, active: Active, principal: Principal, item: Item, now: dt.datetime
