@@ -259,3 +259,14 @@ def test_an_engine_error_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
         patch.setattr(RowTable, "decide", _boom)
         assert decide(READER, ITEM, now=NOW, policy=policy).view is View.NONE
     assert decide(READER, ITEM, now=NOW, policy=policy).view is View.FULL
+
+
+def test_decide_does_not_ask_casbin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new set of facts is answered by the derived evaluator (issue 14: no enforce calls)."""
+    expected = decide(READER, ITEM, now=NOW, policy=Policy(DEFAULT_POLICY_DIR))
+    policy = Policy(DEFAULT_POLICY_DIR)
+    monkeypatch.setattr(policy.engine._enforcer, "enforce", _boom)
+    decision = decide(READER, ITEM, now=NOW, policy=policy)
+    assert decision.view is View.FULL
+    assert decision.portions == expected.portions
+    assert decision.reasons == expected.reasons
