@@ -294,6 +294,8 @@ def _scaling(sizes: tuple[int, ...], repeats: int) -> dict[str, dict[str, float]
         data = _scaled_item(n)
         copies = [parse_item(data) for _ in range(repeats + 1)]
         decision = decide(reader, copies.pop(), now=NOW, policy=policy)  # warm the subjects' forms
+        gc.collect()
+        gc.freeze()  # the copies are long-lived: keep the collector from walking them in the timings
         first, rendered, text = [], [], []
         for item in copies:
             start = time.process_time()
@@ -305,6 +307,7 @@ def _scaling(sizes: tuple[int, ...], repeats: int) -> dict[str, dict[str, float]
             start = time.process_time()
             render_text(item, decision)
             text.append(time.process_time() - start)
+        gc.unfreeze()
         masked = sum(1 for mask in decision.masks if mask.subject_types)
         rows[f"n={n}"] = {
             "first decision (ms)": statistics.median(first) * 1e3,

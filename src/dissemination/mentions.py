@@ -243,6 +243,10 @@ def _decode(text: str, parent: Rewritten | None) -> tuple[str, Rewritten] | None
 _SPELLED = re.compile(r"\s*[\[({<]\s*(at|dot)\s*[\])}>]\s*|\s+(at|dot)\s+")
 
 
+_SPELLED_HINT = re.compile(r"[\s\[({<](?:at|dot)[\s\])}>]")
+"""Where `_SPELLED` may match: a quick test that most texts fail."""
+
+
 def _spelled(match: re.Match[str]) -> str:
     return "@" if (match.group(1) or match.group(2)) == "at" else "."
 
@@ -293,23 +297,29 @@ class Reading:
         )
         self._positions: list[int] | None = None
 
-    def positions(self) -> list[int]:
-        """Where each skeleton character is in `text`.
+    def positions(self, first: int = 0, last: int | None = None) -> list[int]:
+        """Where the skeleton characters `first` to `last` (included) are in `text`.
 
-        Worked out on first use (only texts in which a form occurs need it),
-        at C speed for an ASCII text.
+        Worked out on first use (only texts in which a form occurs need it):
+        for an ASCII text, from a flag per character at C speed, only as far
+        as `last`; otherwise every position, kept.
+
+        Args:
+            first: the first skeleton index wanted.
+            last: the last one (None: to the end).
 
         Returns:
-            The index in `text` of every letter and digit, in order.
+            The index in `text` of each of those letters and digits, in order.
         """
+        stop = None if last is None else last + 1
         if self._positions is None:
             text = self.text
             if text.isascii():
                 flags = text.encode("ascii").translate(_ALNUM_FLAGS)
-                self._positions = list(itertools.compress(range(len(text)), flags))
-            else:
-                self._positions = [match.start() for match in _ALNUM.finditer(text)]
-        return self._positions
+                every = itertools.compress(range(len(text)), flags)
+                return list(itertools.islice(every, first, stop))
+            self._positions = [match.start() for match in _ALNUM.finditer(text)]
+        return self._positions[first:stop]
 
     def position(self, index: int) -> int:
         """Where the skeleton character at `index` is in `text`.
@@ -320,7 +330,7 @@ class Reading:
         Returns:
             The index of that letter or digit in `text`.
         """
-        return self.positions()[index]
+        return self.positions(index, index)[0]
 
     def origin(self, start: int, end: int) -> tuple[int, int]:
         """The stretch of the original text that `text[start:end]` came from.
@@ -365,15 +375,24 @@ class Prepared:
         return self.readings[0].skeleton
 
     def addresses(self) -> list[Reading]:
-        """The readings with spelled-out e-mail punctuation (` at `, `[dot]`) as characters.
+        """The readings that may hold an address, spelled-out punctuation read as characters.
+
+        A reading with neither `@` nor a spelled-out ` at `, `[at]`, ` dot `
+        holds no address: it is left out (no e-mail form can occur in it).
 
         Returns:
-            One per reading (the reading itself where nothing is spelled out).
+            One per reading that may hold an address (the reading itself where
+            nothing is spelled out).
         """
         if self._addresses is None:
             self._addresses = []
             for reading in self.readings:
-                spelled = _rewrite(reading.text, _SPELLED, _spelled, reading._map)
+                text = reading.text
+                if _SPELLED_HINT.search(text) is None:
+                    if "@" in text:
+                        self._addresses.append(reading)
+                    continue
+                spelled = _rewrite(text, _SPELLED, _spelled, reading._map)
                 self._addresses.append(
                     reading if spelled is None else Reading(spelled.text, spelled)
                 )
@@ -517,12 +536,12 @@ class _Part:
             (start, end) in the folded text, grown by the extension, or None.
         """
         text = reading.text
-        positions = reading.positions()
-        last = at + len(form.needle) - 1
-        start = left = positions[at]
-        if positions[last] - start != last - at or not form.tight:
+        last = len(form.needle) - 1
+        positions = reading.positions(at, at + last)
+        start = left = positions[0]
+        if positions[last] - start != last or not form.tight:
             # Not written solid (or a gap must hold something): check every gap.
-            for right, rule in zip(positions[at + 1 : last + 1], form.rules, strict=True):
+            for right, rule in zip(positions[1:], form.rules, strict=True):
                 if right - left > 1:
                     if right - left - 1 > rule.most or not rule.allows(text[left + 1 : right]):
                         return None
@@ -583,7 +602,7 @@ class Matcher:
     than it saves there.
     """
 
-    __slots__ = ("_addresses", "_dates", "_plain")
+    __slots__ = ("_addresses", "_dates", "_plain", "_years")
 
     def __init__(self, finders: Iterable[tuple[Finder, str]]) -> None:
         """Put every form of every finder in the automata.
@@ -601,6 +620,7 @@ class Matcher:
                     needles.setdefault(form.needle, []).append((part, form, label))
             for key in finder.dates:
                 self._dates.setdefault(key, set()).add(label)
+        self._years = frozenset(year for _, _, year in self._dates)
         self._plain = _Needles(plain) if plain else None
         self._addresses = _Needles(addresses) if addresses else None
 
@@ -622,7 +642,7 @@ class Matcher:
                 _scan(self._addresses, reading, found)
         if self._dates:
             for reading in prepared.readings:
-                for start, end, key in _written_dates(reading.text):
+                for start, end, key in _written_dates(reading.text, self._years):
                     for label in self._dates.get(key, ()):
                         found.append((*reading.origin(start, end), label))
         return found
@@ -735,18 +755,32 @@ _DIGIT_RUN = re.compile(r"[0-9]+")
 _MONTH_BEFORE = re.compile(rf"([a-z]{{3,10}})\.?{_SEP}$")
 
 
-def _written_dates(text: str) -> Iterator[tuple[int, int, DateKey]]:
+def _written_dates(
+    text: str, years: frozenset[str] | None = None
+) -> Iterator[tuple[int, int, DateKey]]:
     """Every date written in a folded text: (start, end, key), each reading it may have.
 
     A date holds digits: each run of digits that starts a token is tried as
     the start of a numeric, ISO, compact or day-month date, and the word
     before it as the month of a month-day date, so a text costs one pass to
     find its digits and a few anchored matches at each.
+
+    Args:
+        text: a folded text.
+        years: when given, only dates in these years (4 digits or the last
+            2, as written) are wanted: a text with no such run of digits is
+            read for compact dates only.
     """
-    for run in _DIGIT_RUN.finditer(text):
+    runs = list(_DIGIT_RUN.finditer(text))
+    written = years is None or any(run.group() in years for run in runs)
+    for run in runs:
         start = run.start()
         if start and text[start - 1].isalnum():
             continue  # inside a larger token
+        if not written:
+            if len(run.group()) in {6, 8}:
+                yield from _compact_dates(text, start)
+            continue
         for pattern in (_NUMERIC, _ISO, _DAY_MONTH):
             match = pattern.match(text, start)
             if match is None:
@@ -759,16 +793,7 @@ def _written_dates(text: str) -> Iterator[tuple[int, int, DateKey]]:
             )
             for month in months:
                 yield start, match.end(), (int(day), month, year)
-        compact = _COMPACT_DATE.match(text, start)
-        if compact is not None:
-            digits = compact.group("digits")
-            readings = (
-                [(digits[:2], digits[2:4], digits[4:]), (digits[6:], digits[4:6], digits[:4])]
-                if len(digits) == 8
-                else [(digits[:2], digits[2:4], digits[4:]), (digits[4:], digits[2:4], digits[:2])]
-            )
-            for day_digits, month_digits, year_digits in readings:
-                yield start, compact.end(), (int(day_digits), int(month_digits), year_digits)
+        yield from _compact_dates(text, start)
         before = _MONTH_BEFORE.search(text, max(0, start - 16), start)
         if before is not None:
             begin = before.start(1)
@@ -778,6 +803,20 @@ def _written_dates(text: str) -> Iterator[tuple[int, int, DateKey]]:
             if match is not None and not (begin and text[begin - 1].isalnum()):
                 for month in _MONTHS.get(match.group("name"), ()):
                     yield begin, match.end(), (int(match.group("d")), month, match.group("y"))
+
+
+def _compact_dates(text: str, start: int) -> Iterator[tuple[int, int, DateKey]]:
+    """A compact date at `start` (`29021980`, `19800229`, `290280`, `800229`): each reading."""
+    compact = _COMPACT_DATE.match(text, start)
+    if compact is not None:
+        digits = compact.group("digits")
+        readings = (
+            [(digits[:2], digits[2:4], digits[4:]), (digits[6:], digits[4:6], digits[:4])]
+            if len(digits) == 8
+            else [(digits[:2], digits[2:4], digits[4:]), (digits[4:], digits[2:4], digits[:2])]
+        )
+        for day_digits, month_digits, year_digits in readings:
+            yield start, compact.end(), (int(day_digits), int(month_digits), year_digits)
 
 
 def _date_keys(born: dt.date) -> frozenset[DateKey]:
