@@ -367,36 +367,33 @@ class Prepared:
         decoded = _decode(folded, rewritten)
         if decoded is not None:
             self.readings.append(Reading(*decoded))
-        self._addresses: list[Reading] | None = None
+        self._addresses: dict[int, Reading] | None = None
 
     @property
     def skeleton(self) -> str:
         """The skeleton of the folded text (the first reading)."""
         return self.readings[0].skeleton
 
-    def addresses(self) -> list[Reading]:
-        """The readings that may hold an address, spelled-out punctuation read as characters.
+    def address(self, index: int) -> Reading:
+        """Reading `index` with spelled-out e-mail punctuation (` at `, `[dot]`) as characters.
 
-        A reading with neither `@` nor a spelled-out ` at `, `[at]`, ` dot `
-        holds no address: it is left out (no e-mail form can occur in it).
+        Args:
+            index: which reading.
 
         Returns:
-            One per reading that may hold an address (the reading itself where
-            nothing is spelled out).
+            The rewritten reading (the reading itself where nothing is spelled out).
         """
         if self._addresses is None:
-            self._addresses = []
-            for reading in self.readings:
-                text = reading.text
-                if _SPELLED_HINT.search(text) is None:
-                    if "@" in text:
-                        self._addresses.append(reading)
-                    continue
-                spelled = _rewrite(text, _SPELLED, _spelled, reading._map)
-                self._addresses.append(
-                    reading if spelled is None else Reading(spelled.text, spelled)
-                )
-        return self._addresses
+            self._addresses = {}
+        found = self._addresses.get(index)
+        if found is None:
+            reading = self.readings[index]
+            spelled = None
+            if _SPELLED_HINT.search(reading.text) is not None:
+                spelled = _rewrite(reading.text, _SPELLED, _spelled, reading._map)
+            found = reading if spelled is None else Reading(spelled.text, spelled)
+            self._addresses[index] = found
+        return found
 
 
 # -- forms: segments of skeleton characters and the gaps between them ------------------------
@@ -523,6 +520,7 @@ class _Part:
     boundary: Boundary = _apart
     extend: Extension | None = None
     address: bool = False  # searched in the reading with ` at ` and ` dot ` as characters
+    hints: tuple[str, ...] = ()  # an address's local part's first word: in every spelling of it
 
     def check(self, reading: Reading, form: Form, at: int) -> tuple[int, int] | None:
         """The mention of `form` at skeleton index `at`, if its gaps and boundary hold.
@@ -602,7 +600,7 @@ class Matcher:
     than it saves there.
     """
 
-    __slots__ = ("_addresses", "_dates", "_plain", "_years")
+    __slots__ = ("_addresses", "_dates", "_hints", "_plain", "_years")
 
     def __init__(self, finders: Iterable[tuple[Finder, str]]) -> None:
         """Put every form of every finder in the automata.
@@ -612,10 +610,13 @@ class Matcher:
         """
         plain: dict[str, list[tuple[_Part, Form, str]]] = {}
         addresses: dict[str, list[tuple[_Part, Form, str]]] = {}
+        hints: dict[str, list[tuple[_Part, Form, str]]] = {}
         self._dates: dict[DateKey, set[str]] = {}
         for finder, label in finders:
             for part in finder.parts:
                 needles = addresses if part.address else plain
+                for hint in part.hints:
+                    hints.setdefault(hint, [])
                 for form in part.forms:
                     needles.setdefault(form.needle, []).append((part, form, label))
             for key in finder.dates:
@@ -623,6 +624,7 @@ class Matcher:
         self._years = frozenset(year for _, _, year in self._dates)
         self._plain = _Needles(plain) if plain else None
         self._addresses = _Needles(addresses) if addresses else None
+        self._hints = _Needles(hints) if hints else None
 
     def find(self, prepared: Prepared) -> list[tuple[int, int, str]]:
         """Every mention in the text: (start, end, label), offsets in the original text.
@@ -638,8 +640,14 @@ class Matcher:
             for reading in prepared.readings:
                 _scan(self._plain, reading, found)
         if self._addresses is not None:
-            for reading in prepared.addresses():
-                _scan(self._addresses, reading, found)
+            for index, reading in enumerate(prepared.readings):
+                # An address holds `@`, or a spelled-out `at` and its local
+                # part's first word (`_Part.hints`): most texts hold neither.
+                if "@" in reading.text or (
+                    _SPELLED_HINT.search(reading.text) is not None
+                    and (self._hints is None or self._hints.occurs(reading.skeleton))
+                ):
+                    _scan(self._addresses, prepared.address(index), found)
         if self._dates:
             for reading in prepared.readings:
                 for start, end, key in _written_dates(reading.text, self._years):
@@ -672,6 +680,17 @@ class _Needles:
             for needle, entry in entries.items():
                 self._automaton.add_word(needle, entry)
             self._automaton.make_automaton()
+
+    def occurs(self, skeleton: str) -> bool:
+        """Whether any needle occurs in the skeleton.
+
+        Args:
+            skeleton: a reading's skeleton.
+
+        Returns:
+            True at the first occurrence found.
+        """
+        return next(self.occurrences(skeleton), None) is not None
 
     def occurrences(self, skeleton: str) -> Iterator[tuple[int, Entries]]:
         """Every occurrence of every needle: (where it starts in the skeleton, its entries).
@@ -912,7 +931,8 @@ def _email(value: str) -> list[_Part]:
     for name in domains:
         labels = [skeleton(label) for label in name.split(".") if skeleton(label)]
         forms.append(_form([local_folded, "".join(labels)], _EMAIL_DOT, _EMAIL_AT))
-    return [_Part(tuple(forms), boundary=_apart_email, address=True)]
+    first = next(word for word in (skeleton(piece) for piece in _NOT_ALNUM.split(local)) if word)
+    return [_Part(tuple(forms), boundary=_apart_email, address=True, hints=(first,))]
 
 
 def _words_part(words: Sequence[str], *, extend: Extension | None = None) -> _Part:
