@@ -295,7 +295,7 @@ def _scaling(sizes: tuple[int, ...], repeats: int) -> dict[str, dict[str, float]
         copies = [parse_item(data) for _ in range(repeats + 1)]
         decision = decide(reader, copies.pop(), now=NOW, policy=policy)  # warm the subjects' forms
         gc.collect()
-        gc.freeze()  # the copies are long-lived: keep the collector from walking them in the timings
+        gc.freeze()  # the copies are long-lived: keep the collector off them in the timings
         first, rendered, text = [], [], []
         for item in copies:
             start = time.process_time()
