@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import exc
 
 from dissemination import DisseminationError, RegistryError, RegistryKeyError
+from dissemination.errors import UnavailableError
 from dissemination.registry import Registry, generate_key, load_keys, parse_keys
 from dissemination.registry.database import default_url, display_url, translate
 from tests.registry.support import KEYS
@@ -43,11 +44,11 @@ def test_every_sqlalchemy_error_is_translated(error: exc.SQLAlchemyError, words:
 
 
 def test_an_unreachable_database_is_a_clear_error() -> None:
-    with pytest.raises(RegistryError) as caught:
+    with pytest.raises(UnavailableError) as caught:
         Registry("postgresql+psycopg://nobody:secret@127.0.0.1:1/none", keys=KEYS)
     message = str(caught.value)
     assert message.startswith("registry postgresql+psycopg://nobody:***@127.0.0.1:1/none: ")
-    assert "cannot use the database" in message
+    assert "the database is unavailable after 5 attempts (cannot use the database" in message
     assert "secret" not in message
     assert "\n" not in message
 

@@ -17,7 +17,9 @@ Every SQLAlchemy or driver error becomes a `RegistryError` here.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -47,7 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from dissemination.errors import RegistryError
+from dissemination.errors import RegistryError, UnavailableError
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -75,7 +77,10 @@ URL_ENV: Final = "DISSEMINATION_REGISTRY_URL"
 
 _RETRIES: Final = 8
 _RETRY_SQLSTATES: Final = frozenset({"40001", "40P01"})  # serialization failure, deadlock
-_SQLITE_BUSY_MS: Final = 30_000
+_GONE_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03"})  # terminated, crash, starting
+_CONNECTION_RETRIES: Final = 5  # back-off 0.1, 0.2, 0.4, 0.8 s (x1-2): gives up after ~2-3 s
+_SQLITE_BUSY_MS: Final = 10_000
+_SQLITE_SYNCHRONOUS = "FULL"  # benchmarks/registry_load.py --synchronous NORMAL measures the cost
 _ID = 128
 _NAME = 200
 _DIGEST = 64
@@ -253,7 +258,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
         # every commit; NORMAL could lose the last commits on power loss). WAL mode
         # itself is set once, by `upgrade` (it is stored in the file), so opening
         # writes nothing and works on a read-only file.
-        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA synchronous = {_SQLITE_SYNCHRONOUS}")
     finally:
         cursor.close()
 
@@ -335,7 +340,10 @@ def open_engine(url: str, *, create: bool = False, read_only: bool = False) -> E
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
             return engine
-        connect_args: dict[str, Any] = {"connect_timeout": 10}
+        connect_args: dict[str, Any] = {
+            "connect_timeout": 10,
+            "application_name": "dissemination-registry",
+        }
         if read_only:
             connect_args["options"] = "-c default_transaction_read_only=on"
         return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
@@ -391,8 +399,100 @@ def _retryable(error: exc.DBAPIError) -> bool:
     return getattr(error.orig, "sqlstate", None) in _RETRY_SQLSTATES
 
 
-def _back_off(attempt: int) -> None:
-    time.sleep(0.01 * attempt * (1 + int.from_bytes(os.urandom(1)) / 255))
+def _back_off(attempt: int, *, base: float = 0.01) -> None:
+    time.sleep(min(base * 2 ** (attempt - 1), 2.0) * (1 + int.from_bytes(os.urandom(1)) / 255))
+
+
+def _lost_connection(error: exc.DBAPIError) -> bool:
+    """Whether the database went away (a restart, a failover, a killed backend)."""
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None) or ""
+    if state.startswith("08") or state in _GONE_SQLSTATES:
+        return True
+    return state == "" and isinstance(error, exc.OperationalError) and _is_postgres(error)
+
+
+def _is_postgres(error: exc.DBAPIError) -> bool:
+    return type(error.orig).__module__.startswith("psycopg")
+
+
+def _sqlite_busy(error: exc.DBAPIError) -> bool:
+    return isinstance(error, exc.OperationalError) and "database is locked" in str(error.orig)
+
+
+class _WriterQueue:
+    """One SQLite writer at a time per database file, waiting in the kernel, not polling.
+
+    SQLite's own busy handler sleeps between retries (up to 100 ms at a time),
+    so under many writers a waiting writer keeps missing its turn: p99 was
+    8.1 s at 64 writers, and one writer gave up after 30 s. Writers of this
+    library first take an exclusive `flock` on `<database>-writers` (and a
+    thread lock, as `flock` is per open file): the kernel wakes a waiter the
+    moment the lock is released, so a wait is about the number of writers
+    ahead times one transaction. SQLite's busy timeout stays as the bound
+    against writers that do not queue (other tools).
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple[int, threading.Lock]] = {}
+        self._guard = threading.Lock()
+
+    def _entry(self, path: str) -> tuple[int, threading.Lock]:
+        with self._guard:
+            if path not in self._files:
+                descriptor = os.open(f"{path}-writers", os.O_CREAT | os.O_RDWR, 0o600)
+                self._files[path] = (descriptor, threading.Lock())
+            return self._files[path]
+
+    @contextmanager
+    def turn(self, path: str) -> Iterator[None]:
+        """Hold the writers' lock of a database file for one transaction.
+
+        Args:
+            path: the SQLite file.
+
+        Yields:
+            Nothing; write in the block.
+        """
+        try:
+            descriptor, lock = self._entry(path)
+        except OSError:  # a folder we may not write: SQLite's busy timeout alone
+            yield
+            return
+        with lock:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+_WRITERS: Final = _WriterQueue()
+
+
+def _attempt(engine: Engine, work: Callable[[Connection], T], *, write: bool) -> T:
+    """One try of a transaction; a failure in `commit` is marked (the outcome is unknown)."""
+    connection = engine.connect()
+    try:
+        if not write:
+            # One snapshot for every statement of a read (PostgreSQL).
+            isolation = (
+                {"isolation_level": "REPEATABLE READ"}
+                if connection.dialect.name == "postgresql"
+                else {}
+            )
+            connection = connection.execution_options(registry_read=True, **isolation)
+        transaction = connection.begin()
+        result = work(connection)
+        try:
+            transaction.commit()
+        except exc.DBAPIError as error:
+            error.registry_commit = True  # type: ignore[attr-defined]
+            raise
+        return result
+    finally:
+        connection.close()
 
 
 def run(
@@ -401,43 +501,45 @@ def run(
     *,
     target: str,
     write: bool = True,
+    idempotent: bool = True,
 ) -> T:
     """Run `work` in one transaction: all of it commits, or none of it.
 
-    A PostgreSQL deadlock or serialisation failure rolls back and runs the
-    work again (a few times, with a short random back-off).
+    Run again, a bounded number of times with a growing random back-off, when
+    the database answers "try again": a PostgreSQL deadlock or serialisation
+    failure, a compare-and-set that lost (`Conflict`), a SQLite database still
+    locked after its busy timeout, or a lost connection (the pool then tests
+    and replaces its connections). A connection lost during `commit` leaves the
+    outcome unknown: the work is run again only when it is `idempotent` (a
+    read, a registration); otherwise the error says to check the history.
+    On SQLite, write transactions queue for the file's writers' lock first
+    (`_WriterQueue`).
 
     Args:
         engine: the registry's engine.
         work: the transaction's body, given the connection.
         target: the registry URL, password hidden, for messages.
         write: False for a read-only transaction (SQLite begins it DEFERRED).
+        idempotent: whether running the work twice is the same as once.
 
     Returns:
         What `work` returned.
 
     Raises:
-        RegistryError: a database error.
+        UnavailableError: the database stayed unreachable through every retry,
+            or was lost while committing a change that is not safe to repeat.
+        RegistryError: any other database error.
     """
+    queue = engine.dialect.name == "sqlite" and write and engine.url.database
     attempt = 0
     while True:
         attempt += 1
         try:
             with translate(target):
-                connection = engine.connect()
-                try:
-                    if not write:
-                        # One snapshot for every statement of a read (PostgreSQL).
-                        isolation = (
-                            {"isolation_level": "REPEATABLE READ"}
-                            if connection.dialect.name == "postgresql"
-                            else {}
-                        )
-                        connection = connection.execution_options(registry_read=True, **isolation)
-                    with connection.begin():
-                        return work(connection)
-                finally:
-                    connection.close()
+                if queue:
+                    with _WRITERS.turn(str(engine.url.database)):
+                        return _attempt(engine, work, write=write)
+                return _attempt(engine, work, write=write)
         except Conflict as error:
             if attempt < _RETRIES:
                 _back_off(attempt)
@@ -447,10 +549,25 @@ def run(
             ) from error
         except RegistryError as error:
             cause = error.__cause__
-            if attempt < _RETRIES and isinstance(cause, exc.DBAPIError) and _retryable(cause):
+            if not isinstance(cause, exc.DBAPIError):
+                raise
+            if attempt < _RETRIES and (_retryable(cause) or _sqlite_busy(cause)):
                 _back_off(attempt)
                 continue
-            raise
+            if not _lost_connection(cause):
+                raise
+            if getattr(cause, "registry_commit", False) and not idempotent:
+                raise UnavailableError(
+                    f"registry {target}: the connection was lost while committing; the "
+                    "change may or may not have been made: check the subject's history"
+                ) from cause
+            if attempt < _CONNECTION_RETRIES:
+                _back_off(attempt, base=0.1)
+                continue
+            raise UnavailableError(
+                f"registry {target}: the database is unavailable after "
+                f"{_CONNECTION_RETRIES} attempts ({error.detail})"
+            ) from cause
 
 
 def insert_ignore(connection: Connection, table: Table, row: dict[str, Any]) -> bool:

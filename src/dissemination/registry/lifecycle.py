@@ -342,7 +342,7 @@ def transfer(
         )
         return Claim(to, at, expires, current.item_id)
 
-    done = store.run(work)
+    done = store.run(work, idempotent=False)
     if isinstance(done, _Refused):
         _raise_refused(done, by)
     return done
@@ -411,7 +411,7 @@ def renew(
         )
         return Claim(current.owner, current.since, expires, current.item_id)
 
-    done = store.run(work)
+    done = store.run(work, idempotent=False)
     if isinstance(done, _Refused):
         _raise_refused(done, by)
     return done
@@ -472,7 +472,7 @@ def release(
         )
         return None
 
-    done = store.run(work)
+    done = store.run(work, idempotent=False)
     if done is not None:
         _raise_refused(done, by)
 

@@ -137,17 +137,22 @@ class Store:
     clock_tolerance: dt.timedelta = CLOCK_TOLERANCE
     read_only: bool = False
 
-    def run(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
+    def run(
+        self, work: Callable[[Connection], T], *, write: bool = True, idempotent: bool = True
+    ) -> T:
         """Run `work` in one transaction, errors translated (see `database.run`).
 
         Args:
             work: what to do on the connection.
             write: whether the transaction writes.
+            idempotent: whether running it twice is the same as once (it may be
+                run again if the connection is lost while committing).
 
         Returns:
             What `work` returns.
 
         Raises:
+            UnavailableError: the database stayed away (see `database.run`).
             RegistryError: a database error, or a write on a registry opened read-only.
         """
         if write and self.read_only:
@@ -155,7 +160,7 @@ class Store:
                 "the registry was opened read-only (`--read-only`): this would write",
                 target=self.url,
             )
-        return run(self.engine, work, target=self.url, write=write)
+        return run(self.engine, work, target=self.url, write=write, idempotent=idempotent)
 
     # -- the key chain -----------------------------------------------------------
 
