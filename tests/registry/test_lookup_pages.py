@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from stdnum import iso6346
 
 from dissemination import Decision, Item
@@ -97,3 +98,28 @@ def test_a_hidden_subject_answers_as_an_unknown_one_with_decoys_about(registry: 
     a.pop("identifier")
     b.pop("identifier")
     assert a == b
+
+
+def test_a_lookup_is_one_read_that_locks_and_writes_nothing(registry: Registry) -> None:
+    # Issue 12, deliver 8: a lookup read the key chain `FOR SHARE` (a write on
+    # PostgreSQL). Now the first page, hidden or not, is one SELECT.
+    _register(registry, ["IT-1", "IT-2"], ["IT-3"])
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    engine = registry._store.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for subject in (CONTAINER, OTHER):
+            statements.clear()
+            registry.lookup(subject, reader(), now=NOW)
+            queries = [s for s in statements if not s.startswith(("BEGIN", "SELECT 1"))]
+            assert len(queries) == 1, queries
+            (query,) = queries
+            assert query.startswith("SELECT")
+            for word in ("FOR SHARE", "FOR UPDATE", "INSERT", "UPDATE ", "DELETE"):
+                assert word not in query
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
