@@ -18,7 +18,8 @@ from dissemination.integrity import generate_key, sign_label, verify_label
 from dissemination.integrity.keys import TrustStore, key_id
 from dissemination.stix.export import export_bundle
 from dissemination.stix.filtering import filter_bundle
-from dissemination.stix.ingest import import_bundle, object_parts
+from dissemination.stix.ingest import import_bundle
+from dissemination.stix.objects import object_parts
 from tests.stix.support import CORPUS, DATA, all_seeing_reader, validation_errors
 from tests.strategies import NOW, item_data, item_doc, principal_data, principals, reader_doc
 

@@ -25,15 +25,15 @@ from dissemination.models import Principal
 from dissemination.policy import Policy
 from dissemination.redaction import render_item
 from dissemination.stix.export import export_bundle
-from dissemination.stix.ingest import (
+from dissemination.stix.objects import (
     STRUCTURAL,
-    _Context,
-    _generic,
-    _selector_path,
+    ImportContext,
+    object_item,
     object_parts,
-    our_reports,
     parse_bundle,
+    selector_path,
 )
+from dissemination.stix.ours import our_reports
 from dissemination.vocabulary import View
 
 __all__ = ["filter_bundle"]
@@ -98,7 +98,7 @@ def _granular(
     for granular in obj.get("granular_markings", []) or []:
         selectors = []
         for selector in granular.get("selectors", []):
-            path = _selector_path(str(selector))
+            path = selector_path(str(selector))
             if path in mapping:
                 selectors.append(_selector(mapping[path]))
             elif (
@@ -149,10 +149,14 @@ def _drop_refs(obj: dict[str, Any], present: set[str]) -> dict[str, Any] | None:
 
 
 def _filter_object(
-    obj: dict[str, Any], reader: Principal, context: _Context, *, label_check: LabelCheck | None
+    obj: dict[str, Any],
+    reader: Principal,
+    context: ImportContext,
+    *,
+    label_check: LabelCheck | None,
 ) -> dict[str, Any] | None:
     """The object as the reader may see it, or None when they get less than a gist."""
-    imported = _generic(obj, context)
+    imported = object_item(obj, context)
     decision = decide(
         reader, imported.item, now=context.now, policy=context.policy, label_check=label_check
     )
@@ -208,7 +212,9 @@ def filter_bundle(
         InputError: not a STIX 2.1 bundle, or the profile has no `stix` tables.
     """
     objects = parse_bundle(data, source=source)
-    context = _Context(objects, policy=policy, receiver=receiver, recipients=recipients, now=now)
+    context = ImportContext(
+        objects, policy=policy, receiver=receiver, recipients=recipients, now=now
+    )
     kept: list[dict[str, Any]] = []
     ours, consumed = our_reports(objects, context)
     fresh: dict[str, dict[str, Any]] = {}
