@@ -28,7 +28,9 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import os
 import re
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -185,7 +187,14 @@ def read_bundle(path: str | Path) -> Any:
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        # Read no more than a bundle can be (a bundle path made a link to an
+        # endless file must not fill the memory); a FIFO or device is refused
+        # without waiting on it.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise BundleError("not a regular file", reason="malformed", source=str(path))
+            data = handle.read(_MAX_BYTES + 1)
     except OSError as exc:
         raise BundleError(
             f"cannot read ({exc.strerror or type(exc).__name__})",
@@ -205,7 +214,7 @@ def parse_bundle(data: bytes | str, *, source: str) -> Any:
         raise BundleError("larger than a policy bundle can be", reason="malformed", source=source)
     try:
         return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting too
         raise BundleError("not JSON", reason="malformed", source=source) from exc
 
 

@@ -181,9 +181,9 @@ class Service:
         Raises:
             RequestError: too large, not JSON, or not an object.
         """
-        raw = await request.body()
-        if len(raw) > _MAX_BODY:
-            raise RequestError(413, "too_large", "the request body is too large")
+        kept = getattr(request.state, "raw_body", None)
+        raw = kept if kept is not None else await _bounded_body(request)
+        request.state.raw_body = raw  # a second reader of the body (registry search) gets it
         data = _parse_json(raw, "the body")
         if not isinstance(data, dict):
             raise RequestError(400, "bad_request", "the body must be a JSON object")
@@ -495,6 +495,30 @@ class Service:
                 policy=active.policy if active is not None else None,
             )
         )
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The body, read no further than `_MAX_BODY` bytes.
+
+    A declared `Content-Length` beyond the limit is refused before any of the
+    body is read, and a body sent without one (chunked) is refused as soon as
+    it passes the limit: a caller cannot make the service hold more.
+
+    Raises:
+        RequestError: the body is (or says it is) too large (413).
+    """
+    too_large = RequestError(413, "too_large", "the request body is too large")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > _MAX_BODY):
+        raise too_large
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_BODY:
+            raise too_large
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

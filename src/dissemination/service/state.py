@@ -81,6 +81,13 @@ class PolicySlot:
                 self.problem = f"{exc} (kept revision `{kept}`)"
                 LOG.error("policy not activated from %s: %s", source, self.problem)  # noqa: TRY400 (one line in the log, no traceback)
                 return False
+            except Exception as exc:  # noqa: BLE001 (fail closed: whatever broke, the last good one stays)
+                kept = self.active.revision if self.active is not None else "none"
+                self.problem = (
+                    f"{source}: cannot be used ({type(exc).__name__}) (kept revision `{kept}`)"
+                )
+                LOG.error("policy not activated from %s: %s", source, self.problem)  # noqa: TRY400 (one line in the log, no traceback)
+                return False
             previous = self.active
             if (
                 previous is not None
