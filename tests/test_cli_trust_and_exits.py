@@ -63,13 +63,15 @@ def profile(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def registry_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A registry key file in the environment, for the registry commands."""
+    """A registry key file in the environment and a registry at `r.db` (registry commands)."""
     monkeypatch.delenv("DISSEMINATION_REGISTRY_KEY", raising=False)
     monkeypatch.delenv("DISSEMINATION_TRUST", raising=False)
     keys = tmp_path / "registry.keys"
     keys.write_text(run("registry", "keygen", "k1").stdout)
     keys.chmod(0o600)
     monkeypatch.setenv("DISSEMINATION_REGISTRY_KEY_FILE", str(keys))
+    created = run("registry", "upgrade", "--db", f"sqlite:///{tmp_path / 'r.db'}")
+    assert created.exit_code == 0, created.output
 
 
 def _commands(profile: Path, db: Path) -> dict[str, list[str | Path]]:
