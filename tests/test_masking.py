@@ -584,3 +584,22 @@ def test_the_ascii_skeleton_is_the_general_one(text: str) -> None:
     from dissemination.mentions import _NOT_ALNUM, fold, skeleton
 
     assert skeleton(text) == _NOT_ALNUM.sub("", fold(text))
+
+
+def test_texts_searched_together_keep_their_mentions_apart() -> None:
+    """Texts are searched in one pass, joined: no mention may run from one into the next."""
+    subjects = [
+        withheld({"type": "vehicle", "value": "AB12 CDE"}),
+        withheld({"type": "email", "value": "jo@example.com"}),
+    ]
+    item = item_with(subjects, "CDE now, at example.com", title="Stop AB12", more=("jo",))
+    decision = decide(FULL_READER, item, now=NOW)
+    assert decision.masks == ()
+    item = item_with(subjects, "Stop ab12cde.", title="AB12 CDE", more=("jo@example.com",))
+    decision = decide(FULL_READER, item, now=NOW)
+    document = render(item, decision)
+    assert document["item"]["title"] == "[WITHHELD vehicle]"
+    assert [p["text"] for p in document["item"]["portions"]] == [
+        "Stop [WITHHELD vehicle].",
+        "[WITHHELD email]",
+    ]

@@ -300,9 +300,8 @@ class Reading:
     def positions(self, first: int = 0, last: int | None = None) -> list[int]:
         """Where the skeleton characters `first` to `last` (included) are in `text`.
 
-        Worked out on first use (only texts in which a form occurs need it):
-        for an ASCII text, from a flag per character at C speed, only as far
-        as `last`; otherwise every position, kept.
+        Worked out on first use (only texts in which a form occurs need it),
+        at C speed for an ASCII text, and kept for the text's other mentions.
 
         Args:
             first: the first skeleton index wanted.
@@ -311,15 +310,14 @@ class Reading:
         Returns:
             The index in `text` of each of those letters and digits, in order.
         """
-        stop = None if last is None else last + 1
         if self._positions is None:
             text = self.text
             if text.isascii():
                 flags = text.encode("ascii").translate(_ALNUM_FLAGS)
-                every = itertools.compress(range(len(text)), flags)
-                return list(itertools.islice(every, first, stop))
-            self._positions = [match.start() for match in _ALNUM.finditer(text)]
-        return self._positions[first:stop]
+                self._positions = list(itertools.compress(range(len(text)), flags))
+            else:
+                self._positions = [match.start() for match in _ALNUM.finditer(text)]
+        return self._positions[first : None if last is None else last + 1]
 
     def position(self, index: int) -> int:
         """Where the skeleton character at `index` is in `text`.
