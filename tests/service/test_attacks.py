@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import threading
@@ -18,16 +19,22 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jwt
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+from starlette.testclient import TestClient
 
-from dissemination import default_policy
+from dissemination import default_policy, load_item, load_principal
 from dissemination.integrity import load_trust_store
 from dissemination.integrity.keys import TrustStore, generate_key, public_key_pem
 from dissemination.service.app import ServiceConfig, create_app
-from dissemination.service.auth import PropertiesReader, add_caller, load_callers
+from dissemination.service.auth import PropertiesReader, TokenReader, add_caller, load_callers
 from dissemination.service.policy_source import BundleFileWatcher, activate_bundle_file
+from dissemination.service.protocol import RequestError
 from dissemination.service.state import Active, PolicySlot, ServiceState
+from tests.conftest import HUMBER
 
 
 @contextlib.contextmanager
@@ -170,3 +177,70 @@ def test_the_watcher_survives_a_bundle_that_breaks_the_parser(tmp_path: Path) ->
         assert watcher._thread.is_alive()  # it still watches for the next bundle
     finally:
         watcher.stop()
+
+
+@pytest.mark.parametrize("sent", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_time_at_the_calendars_edge_is_a_400_naming_the_field(sent: str) -> None:
+    """Once a 500 (an OverflowError when the decision compared times)."""
+    reader = load_principal(HUMBER / "readers" / "nca-partner.yaml").model_dump(mode="json")
+    item = load_item(HUMBER / "items" / "hum-005-embargo.yaml").model_dump(
+        mode="json", exclude_none=True
+    )
+    config = ServiceConfig(
+        state=ServiceState(slot=_slot()), readers=PropertiesReader(), callers=None
+    )
+    with TestClient(create_app(config)) as client:
+        answer = client.post(
+            "/access/v1/evaluation",
+            json={
+                "subject": {"type": "principal", "properties": reader},
+                "resource": {"type": "item", "properties": item},
+                "action": {"name": "view:full"},
+                "context": {"time": sent},
+            },
+        )
+    assert answer.status_code == 400
+    assert "`context.time`" in answer.json()["message"]
+    assert sent[:4] not in answer.text
+
+
+def test_a_subject_id_that_is_not_the_tokens_reader_is_refused(tmp_path: Path) -> None:
+    """A caller naming one reader in `subject.id` and sending another's token.
+
+    With `subject.properties` the mismatch was refused; with a JWT the decision
+    silently went to the token's reader while the caller believed it was for
+    the one it named.
+    """
+    key = Ed25519PrivateKey.generate()
+    jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [jwk]}))
+    (tmp_path / "claims.yaml").write_text(
+        "claims: {id: sub, organisation: org, employment: emp,"
+        " vetting.level: lvl, nationality: nat}\n"
+    )
+    reader = TokenReader(tmp_path / "jwks.json", tmp_path / "claims.yaml")
+    claims = {
+        "sub": "bf-0001",
+        "org": "border-force",
+        "emp": "crown-servant",
+        "lvl": "SC",
+        "nat": "GBR",
+        "exp": int(time.time()) + 300,
+    }
+    token = jwt.encode(claims, key, algorithm="EdDSA")
+    policy = default_policy()
+    assert reader.reader({"properties": {"token": token}}, where="subject", policy=policy).id == (
+        "bf-0001"
+    )
+    assert (
+        reader.reader(
+            {"id": "bf-0001", "properties": {"token": token}}, where="subject", policy=policy
+        ).id
+        == "bf-0001"
+    )
+    with pytest.raises(RequestError) as refused:
+        reader.reader(
+            {"id": "someone-else", "properties": {"token": token}}, where="subject", policy=policy
+        )
+    assert refused.value.status == 400
+    assert "someone-else" not in refused.value.message

@@ -376,9 +376,13 @@ class TokenReader:
                 node = node.setdefault(parent, {})
             node[leaf] = claims[claim]
         try:
-            return parse_principal(document, policy=policy)
+            principal = parse_principal(document, policy=policy)
         except InputError as exc:
             raise document_problem(f"{where}.token claims", exc) from None
+        named = subject.get("id")
+        if named is not None and named != principal.id:  # as `PropertiesReader` refuses it
+            raise RequestError(400, "bad_request", f"`{where}.id` is not the token's reader")
+        return principal
 
 
 def dump_jwks(keys: list[dict[str, Any]]) -> str:

@@ -151,6 +151,12 @@ def parse_time(
         except ValueError:
             moment = None
         if moment is not None and moment.utcoffset() is not None:
+            try:  # an offset that carries the time out of the calendar (year 1 at +14:00)
+                moment = moment.astimezone(dt.UTC)
+            except OverflowError:
+                raise RequestError(
+                    400, "bad_request", f"`{field}` is outside the times a decision can be made at"
+                ) from None
             if max_skew is not None and abs(moment - clock()) > max_skew:
                 raise RequestError(
                     400,
