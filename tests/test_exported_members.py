@@ -91,6 +91,7 @@ def test_each_subpackage_exports_what_the_readme_says() -> None:
         "dissemination.registry",
         "dissemination.integrity",
         "dissemination.audit",
+        "dissemination.stix",
         "dissemination.tooling",
     }
     for module_name, names in subpackages.items():
