@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
+import shutil
 import socket
 import threading
 import time
@@ -28,7 +30,9 @@ from starlette.testclient import TestClient
 
 from dissemination import default_policy, load_item, load_principal
 from dissemination.integrity import load_trust_store
+from dissemination.integrity.bundle import make_bundle
 from dissemination.integrity.keys import TrustStore, generate_key, public_key_pem
+from dissemination.policy import DEFAULT_POLICY_DIR
 from dissemination.service.app import ServiceConfig, create_app
 from dissemination.service.auth import PropertiesReader, TokenReader, add_caller, load_callers
 from dissemination.service.policy_source import BundleFileWatcher, activate_bundle_file
@@ -244,3 +248,35 @@ def test_a_subject_id_that_is_not_the_tokens_reader_is_refused(tmp_path: Path) -
         )
     assert refused.value.status == 400
     assert "someone-else" not in refused.value.message
+
+
+def test_an_older_signed_bundle_does_not_roll_the_policy_back(tmp_path: Path) -> None:
+    """A replayed bundle, good signature and all, signed before the active one.
+
+    Whoever can write the bundle file (or the policy table, which nodes do not
+    trust with the policy) could put back a revision the security team had
+    replaced, say before a tightening; every node activated it.
+    """
+    key = generate_key()
+    trust_dir = tmp_path / "trust"
+    trust_dir.mkdir()
+    (trust_dir / "security-team.pem").write_bytes(public_key_pem(key))
+    trust = load_trust_store(trust_dir)
+    profile = tmp_path / "profile"
+    shutil.copytree(DEFAULT_POLICY_DIR, profile)
+    old = make_bundle(profile, key=key, revision="r1", now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    new = make_bundle(profile, key=key, revision="r2", now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    path = tmp_path / "bundle.json"
+    slot = PolicySlot()
+    path.write_text(json.dumps(new))
+    assert activate_bundle_file(slot, path, trust)
+    path.write_text(json.dumps(old))
+    assert not activate_bundle_file(slot, path, trust)
+    assert slot.active is not None
+    assert slot.active.revision == "r2"
+    assert slot.problem is not None
+    assert "kept revision `r2`" in slot.problem
+    again = make_bundle(profile, key=key, revision="r1", now=dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
+    path.write_text(json.dumps(again))  # going back is signing anew
+    assert activate_bundle_file(slot, path, trust)
+    assert slot.active.revision == "r1"

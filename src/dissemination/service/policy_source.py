@@ -53,7 +53,7 @@ TABLE = "dissemination_policy_bundles"
 def _active_from(data: Any, trust: TrustStore, source: str) -> Active:
     bundle = verify_bundle(data, trust, source=source)
     policy = load_bundle_policy(bundle, source=source)
-    return Active(policy=policy, revision=bundle.revision, source=source)
+    return Active(policy=policy, revision=bundle.revision, source=source, created=bundle.created)
 
 
 def activate_bundle_file(slot: PolicySlot, path: Path, trust: TrustStore) -> bool:

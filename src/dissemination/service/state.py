@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,11 +42,14 @@ class Active:
         policy: the loaded profile.
         revision: the bundle's revision, or `local` for a profile read from a directory.
         source: where it came from (a directory, a bundle file, a database).
+        created: when a bundle's manifest says it was signed (`YYYY-MM-DDTHH:MM:SSZ`),
+            None for a profile read from a directory.
     """
 
     policy: Policy
     revision: str
     source: str
+    created: str | None = None
 
     @property
     def names(self) -> dict[str, str]:
@@ -91,6 +95,21 @@ class PolicySlot:
             previous = self.active
             if (
                 previous is not None
+                and _stamp(previous.created) is not None
+                and _stamp(candidate.created) is not None
+                and str(candidate.created) < str(previous.created)
+            ):
+                # A replayed older bundle (its signature still good) would roll the
+                # policy back: whoever can write the file or the table could undo a
+                # reviewed tightening. To go back, the security team signs anew.
+                self.problem = (
+                    f"{source}: signed before the active revision `{previous.revision}`"
+                    f" (kept revision `{previous.revision}`)"
+                )
+                LOG.error("policy not activated from %s: %s", source, self.problem)
+                return False
+            if (
+                previous is not None
                 and previous.revision == candidate.revision
                 and previous.policy.digest == candidate.policy.digest
             ):
@@ -105,6 +124,14 @@ class PolicySlot:
                 source,
             )
             return True
+
+
+_CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def _stamp(created: str | None) -> str | None:
+    """A manifest's `created` when it is in the one form `make_bundle` writes (sortable)."""
+    return created if created is not None and _CREATED.fullmatch(created) else None
 
 
 @dataclass
