@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -266,3 +267,28 @@ def test_missing_policy_directory_is_exit_2(tmp_path: Path) -> None:
     assert (
         result.stderr.strip() == f"error: {tmp_path / 'nowhere'}: policy directory does not exist"
     )
+
+
+def test_every_listed_command_resolves_and_help_imports_none_of_them() -> None:
+    """The lazy door (issue 13 item 8): `--help` lists every command without importing it."""
+    import subprocess
+    import sys
+
+    from dissemination.cli import COMMANDS
+
+    for name in COMMANDS:
+        command = main.get_command(click.Context(main), name)
+        assert command is not None
+        assert command.name == name
+    code = (
+        "import sys; from dissemination.cli import main\n"
+        "try: main(['--help'])\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('dissemination', 'sqlalchemy'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[-1]
+    assert "dissemination.decision" not in loaded
+    assert "dissemination.cli.core" not in loaded
+    assert "sqlalchemy" not in loaded

@@ -9,7 +9,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,7 +21,9 @@ from dissemination.errors import (
     TrailError,
     UnavailableError,
 )
-from dissemination.policy import Policy, load_policy
+
+if TYPE_CHECKING:
+    from dissemination.policy import Policy
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -159,6 +161,8 @@ def now_option(function: F) -> F:
 
 def resolve_policy(policy_dir: Path | None) -> Policy:
     """Load the profile named by `--policy`, or the embedded default."""
+    from dissemination.policy import load_policy  # noqa: PLC0415 (`--help` needs no policy)
+
     return load_policy(policy_dir)
 
 

@@ -16,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from dissemination.audit import DisclosureTrail, open_trail
-from dissemination.decision import Decision, LabelCheck
 from dissemination.errors import TrustStoreRequiredError
-from dissemination.integrity import LabelVerifier, load_private_key, load_trust_store
-from dissemination.models import Item
-from dissemination.policy import Policy
+
+if TYPE_CHECKING:  # the trail (SQLAlchemy) and keys (cryptography) load only when used
+    from dissemination.audit import DisclosureTrail
+    from dissemination.decision import Decision, LabelCheck
+    from dissemination.models import Item
+    from dissemination.policy import Policy
 
 __all__ = [
     "IntegritySetup",
@@ -171,6 +172,8 @@ def label_check(policy: Policy) -> LabelCheck | None:
     if policy.settings.require_signed_labels:
         if trust_dir is None:
             raise TrustStoreRequiredError(profile=policy.name)
+        from dissemination.integrity import LabelVerifier, load_trust_store  # noqa: PLC0415
+
         return LabelVerifier(load_trust_store(trust_dir))
     if ctx.get_parameter_source("trust") is click.core.ParameterSource.COMMANDLINE:
         click.echo(
@@ -202,6 +205,9 @@ def audit_trail() -> DisclosureTrail | None:
         if key_path is not None:
             raise click.UsageError("`--audit-key` needs `--audit TARGET`")
         return None
+    from dissemination.audit import open_trail  # noqa: PLC0415 (SQLAlchemy, only with --audit)
+    from dissemination.integrity import load_private_key  # noqa: PLC0415
+
     key = load_private_key(key_path) if key_path is not None else None
     trail = open_trail(
         target, checkpoint_key=key, checkpoint_every=values.get("checkpoint_every", 100)

@@ -30,8 +30,6 @@ from dissemination.loading import iter_items, load_item, load_principal, load_pr
 from dissemination.models import Item
 from dissemination.policy import Policy
 from dissemination.redaction import render, render_text
-from dissemination.schema import SCHEMA_DOCUMENTS, json_schema
-from dissemination.tooling.whocansee import explain_decision
 
 __all__ = ["DEMO_DIR", "demo", "filter_command", "schema", "view"]
 
@@ -78,12 +76,16 @@ def view(
     if fmt == "json":
         document = render(item, decision)
         if explain:
+            from dissemination.tooling.whocansee import explain_decision  # noqa: PLC0415
+
             document["explain"] = explain_decision(item, decision, policy)
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     text = render_text(item, decision)
     click.echo(text if text else "nothing to show\n", nl=False)
     if explain:
+        from dissemination.tooling.whocansee import explain_decision  # noqa: PLC0415
+
         click.echo(
             json.dumps(explain_decision(item, decision, policy), ensure_ascii=False, indent=2)
         )
@@ -202,10 +204,12 @@ def _finish_filter(
 
 
 @click.command()
-@click.argument("document", type=click.Choice(SCHEMA_DOCUMENTS))
+@click.argument("document", type=click.Choice(["item", "principal"]))
 @policy_option
 def schema(document: str, policy_dir: Path | None) -> None:
     """Print the JSON Schema of an item or a principal."""
+    from dissemination.schema import json_schema  # noqa: PLC0415 (only this command needs it)
+
     policy = resolve_policy(policy_dir)
     click.echo(json.dumps(json_schema(document, policy=policy), indent=2))
 
