@@ -319,8 +319,8 @@ def export_bundle(item: Item, decision: Decision, *, policy: Policy) -> dict[str
         policy: the profile that decided (its `stix.export` tables).
 
     Returns:
-        The bundle as JSON-ready data; at `none`, a bundle with no objects,
-        the same for every item.
+        The bundle as JSON-ready data; at `none`, a bundle with no objects
+        and a random id: nothing in it depends on the item.
 
     Raises:
         InputError: the profile has no `stix` tables.
