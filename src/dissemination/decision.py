@@ -39,9 +39,23 @@ from dissemination.vocabulary import View, Vocabulary
 if TYPE_CHECKING:
     from dissemination.compiled import CompiledPolicy, ItemPlan, ReaderPlan
 
-__all__ = ["Decision", "LabelCheck", "Reason", "Withheld", "decide", "require_trust", "utc_day"]
+__all__ = [
+    "SUPERSEDED",
+    "Decision",
+    "LabelCheck",
+    "Reason",
+    "Superseded",
+    "Withheld",
+    "decide",
+    "require_trust",
+    "utc_day",
+]
 
 LabelCheck = Callable[[Item], bool]
+
+Superseded = Callable[[Item], bool]
+"""Whether a newer version of the item's label is known (`decide(..., superseded=...)`)."""
+
 """A label-integrity check: True when the item's signed label verifies."""
 
 REFER_TO_ORIGINATOR = "refer_to_originator"
@@ -185,6 +199,15 @@ def _caveats(handling: tuple[Handling, ...]) -> list[str]:
     return caveats
 
 
+def _superseded(item: Item, superseded: Superseded) -> bool:
+    """Ask the check; one that fails counts as superseded (fail closed)."""
+    try:
+        return bool(superseded(item))
+    except Exception:  # noqa: BLE001 (any failure of the caller's check fails closed)
+        _LOG.exception("the superseded check failed; the item is shown to nobody")
+        return True
+
+
 def require_trust(policy: Policy, label_check: LabelCheck | None) -> None:
     """Refuse to decide by a profile that requires signed labels without a label check.
 
@@ -223,6 +246,7 @@ def decide(
     now: dt.datetime,
     policy: Policy | None = None,
     label_check: LabelCheck | None = None,
+    superseded: Superseded | None = None,
 ) -> Decision:
     """Decide which view of `item` the reader `principal` gets at `now`.
 
@@ -249,6 +273,11 @@ def decide(
         label_check: when the profile sets `require_signed_labels`, the check
             that the item's signed label verifies (an item that fails it is
             shown to nobody); required by such a profile.
+        superseded: whether a newer version of the item's (signed) label is
+            known, e.g. from the newest version seen per item id; a
+            superseded item, or one the check cannot answer for, is `none`
+            with reason `label.superseded` (a replayed older label, signed
+            before a handling instruction was added, shows nothing).
 
     Returns:
         The decision.
@@ -263,6 +292,10 @@ def decide(
     if policy is None:
         policy = default_policy()
     require_trust(policy, label_check)
+    if superseded is not None and _superseded(item, superseded):
+        return Decision(
+            item.id, principal.id, View.NONE, reasons=(SUPERSEDED,), policy=policy.digest
+        )
     try:
         return _decide(principal, item, now, policy, label_check)
     except EngineFailure as failure:
@@ -270,6 +303,11 @@ def decide(
 
 
 _LOG = logging.getLogger(__name__)
+
+SUPERSEDED = Reason(
+    "label.superseded", "a newer version of this item exists, so this one is shown to nobody"
+)
+"""The reason of a decision on a superseded version (its view is `none`)."""
 
 ENGINE_ERROR = Reason("engine.error", "the policy could not be evaluated, so nothing is shown")
 """The reason of a decision the engine failed to make (its view is `none`)."""

@@ -353,6 +353,9 @@ class Item(Model):
     """An intelligence item: one owner, the originator's handling, its content."""
 
     id: Identifier
+    version: int = Field(default=1, ge=1, le=2_000_000_000)
+    """The revision of this item's label: signed with it, so a replayed older
+    version can be told from the newest (`decide(..., superseded=...)`)."""
     title: Text
     created: AwareDatetime
     classification: str

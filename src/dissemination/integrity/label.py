@@ -96,6 +96,7 @@ def label(item: Item, *, organisation: str, key_id: str, algorithm: str = "Ed255
         "format": LABEL_FORMAT,
         "signer": {"algorithm": algorithm, "organisation": organisation, "key_id": key_id},
         "id": item.id,
+        "version": item.version,
         "created": _instant(item.created),
         "title_sha256": content_digest(item.title),
         "classification": item.classification,
