@@ -34,6 +34,7 @@ from dissemination.spans import check_spans
 from dissemination.vocabulary import Vocabulary
 
 __all__ = [
+    "NOBODY",
     "Descriptor",
     "Embargo",
     "EyesOnly",
@@ -450,6 +451,15 @@ class Vetting(Model):
         return canonical
 
 
+NOBODY = "stix-import:nobody"
+"""The reserved principal id that `recipients_only` names on an item shown to nobody.
+
+An imported item whose markings cannot be mapped carries `recipients_only` of
+this id alone (dissemination.stix). No principal may hold it: loading refuses
+a principal document with this id, so such an item is shown to no reader.
+"""
+
+
 class Principal(Model):
     """A reader: who they are, whom they work for, and what they hold."""
 
@@ -460,6 +470,15 @@ class Principal(Model):
     nationality: Nationality
     roles: tuple[Name, ...] = ()
     groups: tuple[Name, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        # The id that marks an item as shown to nobody: a reader holding it
+        # would be the one recipient of every such item.
+        if value.casefold() == NOBODY:
+            raise ValueError("reserved id: no principal may hold it")
+        return value
 
     @field_validator("employment")
     @classmethod

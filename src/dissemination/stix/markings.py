@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from dissemination.models import Handling
+from dissemination.models import NOBODY, Handling
 from dissemination.policy import Policy
 from dissemination.stix.constants import (
     ACS_EXTENSION,
@@ -29,13 +29,6 @@ from dissemination.stix.profile import StixProfile, fill_placeholders
 from dissemination.stix.shapes import LabelShape, MarkingShape, shaped
 
 __all__ = ["NOBODY", "MarkingReader", "Meaning"]
-
-NOBODY = "stix-import:nobody"
-"""The reserved principal id of `recipients_only` on an item shown to nobody.
-
-A deployment must never give a reader this id (it contains `:`, which no
-directory we know issues). An item that carries it is shown to no reader.
-"""
 
 _HANDLING: TypeAdapter[Any] = TypeAdapter(Handling)
 
