@@ -121,7 +121,8 @@ class Decision:
             item carries. Empty at other views, where `reasons` is the whole.
 
     `repr` and `str` show the view, how many portions, subjects, conditions
-    and reasons there are and the policy digest: never a condition, a caveat,
+    and reasons (those the reader reads, not `explanation`'s) there are and
+    the policy digest: never a condition, a caveat,
     an id, a rule or any other text of the item, the reader or the profile
     (DESIGN §5; `rules` gives the rule ids to whoever asks for them).
     """
@@ -147,7 +148,7 @@ class Decision:
         return (
             f"Decision(view={self.view.label}, portions={len(self.portions)}, "
             f"subjects={len(self.subjects)}, conditions={len(self.conditions)}, "
-            f"reasons={len(self.full_reasons)}, policy={digest!r})"
+            f"reasons={len(self.reasons)}, policy={digest!r})"
         )
 
     __str__ = __repr__

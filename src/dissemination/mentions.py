@@ -757,7 +757,11 @@ _NUMERIC = re.compile(
     rf"(?P<d>[0-9]{{1,2}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<y>[0-9]{{4}}|[0-9]{{2}}){_EDGE_AFTER}"
 )
 _ISO = re.compile(
-    rf"(?P<y>[0-9]{{4}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<d>[0-9]{{1,2}}){_EDGE_AFTER}"
+    rf"(?P<y>[0-9]{{4}}|[0-9]{{2}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<d>[0-9]{{1,2}}){_EDGE_AFTER}"
+)
+_YEAR_MONTH_DAY = re.compile(
+    rf"(?P<y>[0-9]{{4}}){_SEP}(?P<name>[a-z]{{3,10}})\.?{_SEP0}(?P<d>[0-9]{{1,2}}){_ORDINAL}"
+    rf"{_EDGE_AFTER}"
 )
 _COMPACT_DATE = re.compile(rf"(?P<digits>[0-9]{{8}}|[0-9]{{6}}){_EDGE_AFTER}")
 _DAY_MONTH = re.compile(
@@ -798,7 +802,7 @@ def _written_dates(
             if len(run.group()) in {6, 8}:
                 yield from _compact_dates(text, start)
             continue
-        for pattern in (_NUMERIC, _ISO, _DAY_MONTH):
+        for pattern in (_NUMERIC, _ISO, _DAY_MONTH, _YEAR_MONTH_DAY):
             match = pattern.match(text, start)
             if match is None:
                 continue
@@ -864,7 +868,14 @@ _NEVER = _Part(())
 
 def _compact(value: str, subject_type: str) -> list[_Part]:
     folded = skeleton(_canonical(subject_type, value) or value)
-    return [_Part((_form([folded], _COMPACT),))] if folded else [_NEVER]
+    if not folded:
+        return [_NEVER]
+    forms = [_form([folded], _COMPACT)]
+    if subject_type == "container" and re.fullmatch(r"[a-z]{4}[0-9]{7}", folded):
+        # The check digit is worked out from the rest: owner code and serial
+        # alone name the container (`MSCU 123456`).
+        forms.append(_form([folded[:-1]], _COMPACT))
+    return [_Part(tuple(forms))]
 
 
 def _passport(country: str, value: str) -> list[_Part]:

@@ -5,8 +5,9 @@ linked to the subject, `decide` gives the reader's view of the item's stored
 label, and the item *contributes* to the answer only when
 
 - the view is `pointer` or better, and
-- the reader may know that the item concerns this subject: the subject's entry
-  in the item carries no marking of its own, or the decision shows it. (At
+- the reader may know that the item concerns this subject: every entry of the
+  subject in the item carries no marking of its own, or the decision shows it
+  (one entry with a marking the reader fails withholds the others too). (At
   `pointer` no subject is shown, so a subject with its own marking contributes
   nothing at `pointer`: the marking's conditions cannot be established, and the
   registry fails closed.)
@@ -355,7 +356,11 @@ def contributes(decision: Decision, label: Item, positions: Iterable[int]) -> bo
     if decision.view < View.POINTER:
         return False
     shown = set(decision.subjects)
-    return any(
+    positions = tuple(positions)
+    # Every entry naming the subject must be one the reader may know of: the
+    # same identifier entered twice, once with a marking the reader fails, is
+    # withheld whole by `decide` (`mask.subject`), so it is here too.
+    return bool(positions) and all(
         position < len(label.subjects)
         and (label.subjects[position].marking is None or position in shown)
         for position in positions
