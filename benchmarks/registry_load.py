@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/registry_load.py [--workers 4,16,64] [--duration 60]
         [--subjects 20] [--db sqlite|postgresql|both] [--mix mixed|writers]
-        [--synchronous FULL|NORMAL] [--kill-every SECONDS]
+        [--synchronous FULL|NORMAL] [--kill-every SECONDS] [--no-queue]
 
 Each worker is an OS process with its own `Registry`, looping for `--duration`
 seconds over a small pool of subjects (so operations collide): register an
@@ -12,7 +12,8 @@ operation is timed. With `--kill-every`, a process terminates every registry
 backend on PostgreSQL that often (a restart or failover, as an organisation
 meets it). Afterwards each subject's history is replayed
 (`lifecycle.replay`): contradictions between the history and the claims
-table are counted, as are errors by kind. Prints one table row per N; a
+table are counted, as are errors by kind. `--no-queue` turns off the SQLite
+writers' queue (`database._WriterQueue`) to show what it buys. Prints one table row per N; a
 measurement, not a test: nothing is asserted.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
@@ -28,6 +30,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,12 @@ def _operate(registry: Registry, kind: str, rng: random.Random, worker: int, n: 
         registry.history(identifier, by=ADMIN, now=now)
 
 
+class _NoQueue:
+    @contextlib.contextmanager
+    def turn(self, _path: str) -> Iterator[None]:
+        yield
+
+
 def _kind_of(error: DisseminationError) -> str:
     text_ = str(error)
     for words in (
@@ -117,6 +126,8 @@ def _worker(
 ) -> None:
     barrier, results = channels
     registry_database._SQLITE_SYNCHRONOUS = args["synchronous"]
+    if args.get("no_queue"):
+        registry_database._WRITERS = _NoQueue()  # type: ignore[assignment]
     rng = random.Random(worker)
     kinds = (
         ["register"]
@@ -240,6 +251,7 @@ def main() -> None:
     parser.add_argument("--mix", choices=["mixed", "writers"], default="mixed")
     parser.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL")
     parser.add_argument("--kill-every", type=float, default=0.0)
+    parser.add_argument("--no-queue", action="store_true")
     options = parser.parse_args()
     args = {
         "duration": options.duration,
@@ -247,6 +259,7 @@ def main() -> None:
         "mix": options.mix,
         "synchronous": options.synchronous,
         "kill_every": options.kill_every,
+        "no_queue": options.no_queue,
     }
     targets: list[tuple[str, str | None]] = []
     if options.db in {"sqlite", "both"}:
@@ -259,7 +272,8 @@ def main() -> None:
             print("PostgreSQL skipped: DISSEMINATION_TEST_POSTGRES_URL is not set")
     print(
         f"mix={options.mix} duration={options.duration:g}s subjects={options.subjects} "
-        f"synchronous={options.synchronous} kill_every={options.kill_every:g}s"
+        f"synchronous={options.synchronous} kill_every={options.kill_every:g}s "
+        f"writers_queue={'off' if options.no_queue else 'on'}"
     )
     print(
         "| db | N | ops | ops/s | write p50 ms | write p99 ms | write max ms | "

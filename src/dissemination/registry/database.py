@@ -80,6 +80,7 @@ _RETRY_SQLSTATES: Final = frozenset({"40001", "40P01"})  # serialization failure
 _GONE_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03"})  # terminated, crash, starting
 _CONNECTION_RETRIES: Final = 5  # back-off 0.1, 0.2, 0.4, 0.8 s (x1-2): gives up after ~2-3 s
 _SQLITE_BUSY_MS: Final = 10_000
+_NO_BARGE_S: Final = 0.002  # see `_WriterQueue.turn`
 _SQLITE_SYNCHRONOUS = "FULL"  # benchmarks/registry_load.py --synchronous NORMAL measures the cost
 _ID = 128
 _NAME = 200
@@ -437,6 +438,7 @@ class _WriterQueue:
     def __init__(self) -> None:
         self._files: dict[str, tuple[int, threading.Lock]] = {}
         self._guard = threading.Lock()
+        self._released = 0.0
 
     def _entry(self, path: str) -> tuple[int, threading.Lock]:
         with self._guard:
@@ -461,11 +463,17 @@ class _WriterQueue:
             yield
             return
         with lock:
+            # No barging: a process that has just written lets the writers the
+            # kernel woke take their turn before it queues again.
+            pause = self._released + _NO_BARGE_S - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(descriptor, fcntl.LOCK_UN)
+                self._released = time.monotonic()
 
 
 _WRITERS: Final = _WriterQueue()
