@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -56,6 +57,10 @@ from dissemination.registry import (
 from dissemination.registry import upgrade as upgrade_schema
 
 __all__ = ["registry"]
+
+# psycopg reports a connection it lost while retrying on its own logger; the
+# registry retries and reports in one line, so nothing else reaches stderr.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 F = TypeVar("F", bound=Callable[..., Any])
 
