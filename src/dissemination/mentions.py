@@ -151,6 +151,12 @@ def _rewrite(
     return rewritten
 
 
+_ENCLOSED = re.compile(
+    r"(?:NEGATIVE CIRCLED |NEGATIVE SQUARED |REGIONAL INDICATOR SYMBOL )"
+    r"(?:LATIN CAPITAL )?LETTER ([A-Z])"
+)
+
+
 @functools.lru_cache(maxsize=8192)
 def _fold_char(char: str) -> str:
     """What a character is read as: compatibility form resolved, accents and Cf dropped."""
@@ -158,6 +164,9 @@ def _fold_char(char: str) -> str:
         return ""
     if char in "\u0130\u0131":  # dotted capital I, dotless i: `i`, as `re` takes them
         return "i"
+    enclosed = _ENCLOSED.fullmatch(unicodedata.name(char, ""))
+    if enclosed is not None:  # no compatibility mapping, but read as the letter: `🅰`, `🇦`
+        return enclosed.group(1).lower()
     kept = [
         piece
         for piece in unicodedata.normalize("NFKD", char)
