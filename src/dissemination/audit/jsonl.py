@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,11 +149,16 @@ def _write_line(descriptor: int, line: bytes, *, target: str, fsync: bool) -> No
 
 def _read_entries(path: Path) -> Iterator[RawEntry]:
     try:
-        handle = path.open("rb")
+        # Non-blocking open, then a regular file only: a FIFO is refused, not waited on.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return
     except OSError as exc:
         raise TrailError(f"cannot read ({_os_problem(exc)})", target=str(path)) from exc
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise TrailError("cannot read (not a regular file)", target=str(path))
+    handle = os.fdopen(descriptor, "rb")
     with handle:
         # A snapshot: only what was complete when reading began. Appends hold
         # the exclusive lock while they write, so under the shared lock the

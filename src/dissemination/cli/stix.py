@@ -24,8 +24,9 @@ from dissemination.cli._common import (
 )
 from dissemination.cli._integrity import integrity_options, integrity_setup
 from dissemination.decision import decide
-from dissemination.errors import InputError, UnavailableError
+from dissemination.errors import UnavailableError
 from dissemination.loading import load_item, load_principal, parse_document
+from dissemination.parsing import read_text
 
 __all__ = ["export_group", "filter_stix", "import_group"]
 
@@ -102,13 +103,8 @@ def export_stix(
 
 
 def _read_bundle(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the file ({type(exc).__name__})", source=str(path)) from exc
-    return parse_document(text, source=str(path), yaml_ok=False)
+    # A regular file only (a FIFO is refused, not waited on), UTF-8, bounded in size.
+    return parse_document(read_text(path), source=str(path), yaml_ok=False)
 
 
 _receiver_option = click.option(

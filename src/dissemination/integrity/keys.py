@@ -29,7 +29,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from dissemination.errors import KeyFileError
+from dissemination.errors import InputError, KeyFileError
+from dissemination.parsing import open_regular
+
+# A trust file of thousands of keys is far smaller; anything larger is not a key file.
+_MAX_KEY_FILE_BYTES = 1 << 20
 
 __all__ = [
     "PRIVATE_KEY_MODE",
@@ -106,16 +110,20 @@ def public_key_pem(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
 
 
 def _read_bytes(path: Path) -> bytes:
+    # A regular file only: a FIFO or a device is refused at once, never waited on.
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise KeyFileError("no such file", source=str(path)) from None
-    except IsADirectoryError:
-        raise KeyFileError("is a directory, expected a key file", source=str(path)) from None
+        with open_regular(path) as handle:
+            data = handle.read(_MAX_KEY_FILE_BYTES + 1)
+    except InputError as exc:
+        detail = exc.detail.replace("expected a file", "expected a key file")
+        raise KeyFileError(detail, source=str(path)) from None
     except OSError as exc:
         raise KeyFileError(
             f"cannot read ({exc.strerror or type(exc).__name__})", source=str(path)
         ) from exc
+    if len(data) > _MAX_KEY_FILE_BYTES:
+        raise KeyFileError(f"larger than {_MAX_KEY_FILE_BYTES} bytes", source=str(path))
+    return data
 
 
 def load_private_key(path: str | Path) -> Ed25519PrivateKey:

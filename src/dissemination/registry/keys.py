@@ -185,6 +185,8 @@ def parse_keys(text: str, *, source: str) -> KeyRing:
 def _read_key_file(path: Path) -> str:
     try:
         mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would be waited on, a device read forever
+            raise RegistryKeyError("the key file is not a regular file", target=str(path))
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise RegistryKeyError(
                 "the key file can be read by other users (chmod 600 it)", target=str(path)

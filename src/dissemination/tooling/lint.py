@@ -32,6 +32,9 @@ allow row grants it and no matching deny row caps below it.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,11 +83,20 @@ def _line_of(text: str, needle: str) -> int | None:
     return None
 
 
+def _read_utf8(path: Path) -> str:
+    """A policy file's text, bytes as they are: a FIFO or device is refused, not waited on."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return handle.read().decode("utf-8")
+
+
 def _profile(directory: Path, findings: list[Finding]) -> tuple[Vocabulary | None, dict[str, str]]:
     """The profile's vocabulary and rule words, by the loader's own checks (all reported)."""
     path = directory / "profile.yaml"
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = _read_utf8(path)
     except FileNotFoundError:
         findings.append(Finding("load", "error", str(path), None, "profile is missing"))
         return None, {}
@@ -117,7 +129,7 @@ def _unknown_fact(fact: str, vocabulary: Vocabulary) -> str:
 def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) -> list[PolicyRow]:
     try:
         # Bytes, not read_text: casbin sees no newline translation, and neither may we.
-        text = path.read_bytes().decode("utf-8")
+        text = _read_utf8(path)
     except (OSError, UnicodeDecodeError) as exc:
         message = f"policy cannot be read ({type(exc).__name__})"
         findings.append(Finding("load", "error", str(path), None, message))
@@ -343,7 +355,7 @@ def _words(rows: list[PolicyRow], words: dict[str, str], path: Path) -> Iterator
 def _model(path: Path) -> Iterator[Finding]:
     """The model must be the library's (`engine.MODEL`): each difference, with its section."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = _read_utf8(path)
     except (OSError, UnicodeDecodeError) as exc:
         yield Finding(
             "load", "error", str(path), None, f"model cannot be read ({type(exc).__name__})"
