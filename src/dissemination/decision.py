@@ -20,6 +20,7 @@ The steps:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -340,7 +341,7 @@ def _decide(
     if decision is None:
         decision = _fresh(compiled, reader, plan, principal, item, now, label_check)
         if len(decisions) >= PAIRS_KEPT:
-            _make_room(decisions, serial)
+            _make_room(decisions)
         decisions[serial] = decision
     return decision
 
@@ -349,20 +350,27 @@ PAIRS_KEPT = 64
 """The most decisions kept per item (one per reader and day)."""
 
 
-def _make_room(decisions: dict[int, Decision], serial: int) -> None:
+def _make_room(decisions: dict[int, Decision]) -> None:
     """Drop one kept decision of a full item, so that the rest keep answering.
 
     Mostly the newest: readers who take turns at an item (a screen each) then
     keep PAIRS_KEPT of their decisions, where emptying the item made every one
     of more than PAIRS_KEPT readers miss every time. One miss in eight drops
-    one at a place the serial picks instead, so decisions of readers who never
-    come back (another day, a reader object gone) do not stay for good. Which
-    one is dropped changes no decision, only which are kept.
+    one at a place that turns through the whole item instead, so decisions of
+    readers who never come back (another day, a reader object gone) do not stay
+    for good. (The place was once picked by the reader's serial: a reader
+    always dropped the same place, and newcomers could drop only each other.)
+    Which one is dropped changes no decision, only which are kept.
     """
-    if serial % 8:
+    turn = next(_DROPS)
+    if turn % 8:
         decisions.popitem()
     else:
-        del decisions[list(decisions)[serial // 8 % len(decisions)]]
+        del decisions[list(decisions)[turn // 8 % len(decisions)]]
+
+
+_DROPS = itertools.count()
+"""Counts the drops of `_make_room` (process-wide; only which are kept depends on it)."""
 
 
 def _fresh(  # noqa: PLR0917 (private helper of decide)
