@@ -84,3 +84,18 @@ def test_registry_refuses_a_fifo_as_its_key_file(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "registry.keys" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("rule", ["cap.invalid_reader", "cap.invalid_label"])
+def test_lint_reports_a_deleted_fail_closed_row(tmp_path: Path, rule: str) -> None:
+    from dissemination.tooling.lint import lint_policy
+
+    directory = tmp_path / "profile"
+    shutil.copytree(DEFAULT, directory)
+    rows = (directory / "policy.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [row for row in rows if not row.startswith(f"p, {rule},")]
+    assert len(kept) == len(rows) - 1
+    (directory / "policy.csv").write_text("".join(kept), encoding="utf-8")
+    findings = lint_policy(directory)
+    assert any(f.severity == "warning" and "fail open" in f.message for f in findings)
+    assert not any("fail open" in f.message for f in lint_policy(DEFAULT))

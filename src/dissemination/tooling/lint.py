@@ -366,6 +366,27 @@ def _model(path: Path) -> Iterator[Finding]:
         yield Finding(code, "error", str(path), problem.line, problem.message)
 
 
+# Facts that mean the library cannot vouch for a label or a reader: a profile
+# without a deny row capping each one at `none` fails open (DESIGN §5).
+_FAIL_CLOSED_FACTS = ("reader.invalid", "label.invalid", "label.integrity_failed",
+                      "label.unknown_handling")  # fmt: skip
+
+
+def _fail_closed(rows: list[PolicyRow], path: Path) -> Iterator[Finding]:
+    """A warning for each fail-closed fact no unconditional `none` deny row caps."""
+    for fact in _FAIL_CLOSED_FACTS:
+        if not any(
+            row.ptype == "p"
+            and row.effect == "deny"
+            and row.view == View.NONE
+            and row.needed == {fact}
+            and not row.forbidden
+            for row in rows
+        ):
+            message = f"no deny row caps `{fact}` at `none`: such items or readers fail open"
+            yield Finding("fail-open", "warning", str(path), None, message)
+
+
 def lint_policy(directory: str | Path) -> list[Finding]:
     """Lint a policy directory.
 
@@ -397,6 +418,7 @@ def lint_policy(directory: str | Path) -> list[Finding]:
         findings.extend(_view_rows(rows, vocabulary))
         findings.extend(_content_rows(rows, vocabulary))
         findings.extend(_words(rows, words, directory / "profile.yaml"))
+        findings.extend(_fail_closed(rows, directory / "policy.csv"))
     findings.extend(_model(directory / "model.conf"))
     if refusal is not None and not any(finding.severity == "error" for finding in findings):
         findings.append(Finding("load", "error", refusal.path, refusal.line, refusal.detail))
