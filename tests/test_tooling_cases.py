@@ -240,3 +240,14 @@ def test_pytest_plugin_reports_a_broken_case_file_in_one_line(tmp_path: Path) ->
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"error: {broken}:2: not valid YAML" in result.stdout
+
+
+def test_a_directory_with_no_case_file_is_exit_2_not_a_pass(tmp_path: Path) -> None:
+    # A run of no cases passed ("0 passed, 0 failed", exit 0) whatever the policy did:
+    # a mistyped or emptied cases directory turned a security team's CI green.
+    (tmp_path / "notes.yaml").write_text("not a case file\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no `*.policy.yaml` case file" in result.output
+    assert str(tmp_path) in result.output
+    assert "passed" not in result.output

@@ -498,12 +498,16 @@ def discover_case_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         Case file paths, directories' contents in sorted order.
 
     Raises:
-        CaseError: a path does not exist.
+        CaseError: a path does not exist, or a directory holds no case file
+            (a run of no cases would pass whatever the policy does).
     """
     for entry in paths:
         path = Path(entry)
         if path.is_dir():
-            yield from sorted(path.rglob(f"*{CASE_SUFFIX}"))
+            found = sorted(path.rglob(f"*{CASE_SUFFIX}"))
+            if not found:
+                raise CaseError(f"no `*{CASE_SUFFIX}` case file in this directory", path=str(path))
+            yield from found
         elif path.exists():
             yield path
         else:
