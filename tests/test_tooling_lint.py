@@ -199,3 +199,22 @@ def test_lint_reports_an_allow_by_default_effect(tmp_path: Path) -> None:
     codes = {(finding.code, finding.path) for finding in findings}
     assert ("model-effect", str(model)) in codes
     assert any("view `Full` must be written `full`" in finding.message for finding in findings)
+
+
+def test_words_of_a_row_with_a_mistyped_fact_name_the_row_and_the_fact(tmp_path: Path) -> None:
+    """Issue 13 item 7: the row exists; its `when` names a fact the profile does not give."""
+    directory = _policy(tmp_path)
+    csv = directory / "policy.csv"
+    text = csv.read_text(encoding="utf-8")
+    row = "p, cap.agency, employment.agency, sanitised, -, deny"
+    assert row in text
+    csv.write_text(text.replace(row, row.replace("employment.agency", "employment.agncy")))
+    line = _line_of(directory, "cap.agency")
+    findings = lint_policy(directory)
+    messages = [finding.message for finding in findings if finding.code == "rule-words"]
+    assert not any("is not a rule of policy.csv" in message for message in messages), messages
+    assert (
+        f"words for `cap.agency`, whose row at policy.csv:{line} names "
+        "unknown fact `employment.agncy`" in messages
+    )
+    assert "`agncy` is not a employment type" in _codes(findings)[("unknown-fact", line)]

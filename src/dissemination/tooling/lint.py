@@ -126,7 +126,13 @@ def _unknown_fact(fact: str, vocabulary: Vocabulary) -> str:
     return f"unknown fact `{fact}`"
 
 
-def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) -> list[PolicyRow]:
+def _rows(
+    path: Path,
+    vocabulary: Vocabulary | None,
+    findings: list[Finding],
+    dropped: dict[str, tuple[int, str]] | None = None,
+) -> list[PolicyRow]:
+    """The rows that parse; `dropped` receives each rule left out for an unknown fact."""
     try:
         # Bytes, not read_text: casbin sees no newline translation, and neither may we.
         text = _read_utf8(path)
@@ -140,6 +146,10 @@ def _rows(path: Path, vocabulary: Vocabulary | None, findings: list[Finding]) ->
         if problem.fact is not None and vocabulary is not None:
             message = _unknown_fact(problem.fact, vocabulary)
             findings.append(Finding("unknown-fact", "error", str(path), problem.line, message))
+            if dropped is not None and problem.line is not None:
+                fields = text.splitlines()[problem.line - 1].split(",")
+                if len(fields) > 1:
+                    dropped.setdefault(fields[1].strip(), (problem.line, problem.fact))
         else:
             findings.append(
                 Finding("malformed-row", "error", str(path), problem.line, problem.message)
@@ -330,7 +340,12 @@ def _content_rows(rows: list[PolicyRow], vocabulary: Vocabulary) -> Iterator[Fin
             )
 
 
-def _words(rows: list[PolicyRow], words: dict[str, str], path: Path) -> Iterator[Finding]:
+def _words(
+    rows: list[PolicyRow],
+    words: dict[str, str],
+    path: Path,
+    dropped: dict[str, tuple[int, str]] | None = None,
+) -> Iterator[Finding]:
     rules = {row.rule for row in rows}
     for row in rows:
         if row.rule not in words:
@@ -348,7 +363,10 @@ def _words(rows: list[PolicyRow], words: dict[str, str], path: Path) -> Iterator
             "warning",
             str(path),
             _line_of(text, f"{rule}:"),
-            f"words for `{rule}`, which is not a rule of policy.csv",
+            f"words for `{rule}`, whose row at policy.csv:{dropped[rule][0]} names "
+            f"unknown fact `{dropped[rule][1]}`"
+            if dropped and rule in dropped
+            else f"words for `{rule}`, which is not a rule of policy.csv",
         )
 
 
@@ -406,18 +424,19 @@ def lint_policy(directory: str | Path) -> list[Finding]:
     # Load first: a profile that loads is parsed once (rows, vocabulary, words);
     # one that does not is read again leniently, so every problem is reported.
     refusal: PolicyError | None = None
+    dropped: dict[str, tuple[int, str]] = {}  # rule -> (line, fact) of rows not read
     try:
         policy = load_policy(directory)
     except PolicyError as exc:
         refusal = exc
         vocabulary, words = _profile(directory, findings)
-        rows = _rows(directory / "policy.csv", vocabulary, findings)
+        rows = _rows(directory / "policy.csv", vocabulary, findings, dropped)
     else:
         vocabulary, words, rows = policy.vocabulary, policy.rule_words, list(policy.rows)
     if vocabulary is not None:
         findings.extend(_view_rows(rows, vocabulary))
         findings.extend(_content_rows(rows, vocabulary))
-        findings.extend(_words(rows, words, directory / "profile.yaml"))
+        findings.extend(_words(rows, words, directory / "profile.yaml", dropped))
         findings.extend(_fail_closed(rows, directory / "policy.csv"))
     findings.extend(_model(directory / "model.conf"))
     if refusal is not None and not any(finding.severity == "error" for finding in findings):
