@@ -7,6 +7,12 @@ installed `dissemination` on the PATH:
 - a ```sh (or bash, shell, console) block runs with `bash -e -o pipefail`:
   it must exit 0, unless the line before it says `<!-- exit: N -->`;
 - a ```python block runs as a script and must exit 0;
+- a ```console block is a transcript: each `$ ` line (with its `\\`
+  continuation lines) is a command run with bash, and must exit 0 unless the
+  line before the block says `<!-- exit: N -->` (then every command of it must
+  exit N); the lines after it, up to the next `$ ` line, must appear in order
+  among the lines it printed (whitespace collapsed; `...` matches anything,
+  a timing such as `0.67s` matches any timing);
 - a block whose preceding line is `<!-- not-run: why -->` is not run (the
   reason is required, and the list of such blocks is part of the report);
 - where an unlabelled block follows a run block and its preceding line is
@@ -31,8 +37,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-SHELL = {"sh", "bash", "shell", "console"}
-RUN = SHELL | {"python"}
+SHELL = {"sh", "bash", "shell"}
+RUN = SHELL | {"python", "console"}
 FENCE = re.compile(r"^```(\S*)\s*$")
 MARK = re.compile(r"^<!--\s*(not-run|exit|output)\s*:?\s*(.*?)\s*-->\s*$")
 REPORT: list[str] = []
@@ -133,6 +139,64 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
+def transcript(text: str) -> list[tuple[str, list[str]]]:
+    """The commands of a console transcript, each with the output lines it shows."""
+    commands: list[tuple[str, list[str]]] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not line.startswith("$ "):
+            if commands and line.strip():
+                commands[-1][1].append(line)
+            continue
+        command = line[2:]
+        while command.endswith("\\") and index < len(lines):
+            command = command[:-1] + " " + lines[index].strip()
+            index += 1
+        commands.append((command, []))
+    return commands
+
+
+_LENIENT = re.compile(r"(\.\.\.|\b\d+(?:\.\d+)?s\b)")
+
+
+def shown_in(expected: list[str], printed: str) -> bool:
+    """Whether each expected line matches a printed line, in order (a subsequence)."""
+    lines = iter(_words(line) for line in printed.splitlines())
+    for line in expected:
+        parts = _LENIENT.split(_words(line))
+        pattern = "".join(
+            re.escape(part) if index % 2 == 0 else ".*" if part == "..." else r"\d+(?:\.\d+)?s"
+            for index, part in enumerate(parts)
+        )
+        if not any(re.fullmatch(pattern, candidate) for candidate in lines):
+            return False
+    return True
+
+
+def _run_transcript(block: Block, directory: Path, environment: dict[str, str]) -> None:
+    expected_code = int(block.argument) if block.mark == "exit" else 0
+    commands = transcript(block.text)
+    assert commands, f"{block.name}: a console block with no `$ ` line"
+    for command, expected in commands:
+        result = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", command],
+            cwd=directory,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        printed = result.stdout + result.stderr
+        assert result.returncode == expected_code, (
+            f"{block.name}: `{command}` exited {result.returncode}\n{printed[-3000:]}"
+        )
+        assert shown_in(expected, printed), f"{block.name}: `{command}` printed\n{printed[-3000:]}"
+
+
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
 def test_every_block_of_the_document_runs(document: Path, tmp_path: Path) -> None:
     directory = _copy_repository(tmp_path / "repository")
@@ -153,6 +217,11 @@ def test_every_block_of_the_document_runs(document: Path, tmp_path: Path) -> Non
             assert block.argument, f"{block.name}: `not-run` needs a reason"
             REPORT.append(f"not run  {block.name}  ({block.argument})")
             last_output = None
+            continue
+        if block.language == "console":
+            _run_transcript(block, directory, environment)
+            last_output = None
+            REPORT.append(f"ran      {block.name}  (console)")
             continue
         result = _run(block, directory, environment)
         expected_code = int(block.argument) if block.mark == "exit" else 0
@@ -179,6 +248,15 @@ def test_the_parser_sees_marks_languages_and_lines(tmp_path: Path) -> None:
         (15, "", "output", ""),
     ]
     assert found[2].text == "print(1)\n"
+
+
+def test_a_transcript_is_read_and_compared_leniently() -> None:
+    commands = transcript("$ a \\\n    --b\nout 1\n\n$ c\n")
+    assert commands == [("a  --b", ["out 1"]), ("c", [])]
+    printed = "x\ncoverage of `d` (/tmp/r/p): rows 1/2\ny\ndone in 1.35s\n"
+    assert shown_in(["coverage of `d` (.../p): rows 1/2", "done in 0.67s"], printed)
+    assert not shown_in(["done in 0.67s", "coverage of `d` (.../p): rows 1/2"], printed)
+    assert not shown_in(["rows 2/2"], printed)
 
 
 def teardown_module() -> None:

@@ -315,7 +315,9 @@ def cover(points: Iterable[tuple[Any, ...]], domains: Sequence[Sequence[Any]]) -
                 grown = trial
         expanded.append(tuple(grown))
     kept: list[Cube] = []
-    for cube in sorted(set(expanded), key=_cube_size, reverse=True):
+    # Largest first; cubes of one size in a fixed order (set order varies with the hash seed).
+    ordered = sorted(set(expanded), key=lambda cube: [sorted(map(repr, values)) for values in cube])
+    for cube in sorted(ordered, key=_cube_size, reverse=True):
         if not any(all(a <= b for a, b in zip(cube, other, strict=True)) for other in kept):
             kept.append(cube)
     return kept
