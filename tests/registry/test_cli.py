@@ -29,7 +29,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     keys.write_text(run("registry", "keygen", "k1").output)
     keys.chmod(0o600)
     upgraded = run("registry", "upgrade", "--key-file", keys)
-    assert upgraded.stdout == "registry created at schema revision 0002\n", upgraded.stderr
+    assert upgraded.stdout == "registry created at schema revision 0003\n", upgraded.stderr
     return keys, database
 
 
@@ -310,3 +310,23 @@ def test_lookup_read_only(setup: tuple[Path, Path]) -> None:
     )  # fmt: skip
     assert found.exit_code == 0, found.stderr
     assert json.loads(found.stdout)["owner"]["unit"] == "FIC Hull"
+
+
+def test_registering_an_older_version_stores_nothing_and_says_so(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Issue 13 found item 2: v2 then v1 keeps v2; one line reports v1 (exit 0: nothing lost)."""
+    keys, _ = setup
+    text = (HUMBER / "items" / "hum-001-container.yaml").read_text()
+    newer, older = tmp_path / "v2.yaml", tmp_path / "v1.yaml"
+    newer.write_text(text + "version: 2\n")
+    older.write_text(text + "version: 1\n")
+    first = run("registry", "register", newer, "--key-file", keys, "--now", NOW)
+    assert first.exit_code == 0, first.stderr
+    again = run("registry", "register", older, "--key-file", keys, "--now", NOW)
+    assert again.exit_code == 0, again.stderr
+    [line] = again.output.splitlines()
+    assert line.endswith(": version 1 is older than the one registered: nothing stored")
+    shown = run("registry", "register", older, "--key-file", keys, "--now", NOW, "--format", "json")
+    [entry] = json.loads(shown.output)
+    assert (entry["superseded"], entry["subjects"]) == (True, [])

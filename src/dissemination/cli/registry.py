@@ -232,17 +232,30 @@ def register(
                     label_verified=outcome,
                 )
                 registered.update(zip((index for index, _item in group), done, strict=True))
+        # An older version than the one registered stores nothing (no registrations).
+        superseded = {
+            index
+            for index, (_source, item) in enumerate(items)
+            if not registered[index] and opened.superseded(item)
+        }
     results = [(item.id, registered[index]) for index, (_source, item) in enumerate(items)]
     data = [
         {
             "item": item_id,
             "label_verified": verified[item_id],
+            "superseded": index in superseded,
             "subjects": [r.to_json() for r in registrations],
         }
-        for item_id, registrations in results
+        for index, (item_id, registrations) in enumerate(results)
     ]
     lines = []
-    for item_id, registrations in results:
+    for index, (item_id, registrations) in enumerate(results):
+        if index in superseded:
+            lines.append(
+                f"{item_id}: version {items[index][1].version} is older than the one "
+                "registered: nothing stored"
+            )
+            continue
         if check is not None and not verified[item_id]:
             lines.append(f"{item_id}: label does not verify: shown to nobody")
         for r in registrations:

@@ -174,9 +174,10 @@ class Registry:
         label is stored, each subject is linked to the item, and each subject
         without a live owner is claimed for the item's owner. Registering the
         same item again changes nothing; registering a new version updates its
-        label and links. However many processes register the same subject at
-        once, exactly one owns it and every link is kept (a primary key, not a
-        lock in Python).
+        label and links; an older version than the newest registered stores
+        nothing and gives no registrations (see `superseded`). However many
+        processes register the same subject at once, exactly one owns it and
+        every link is kept (a primary key, not a lock in Python).
 
         Args:
             item: the item.
@@ -223,7 +224,8 @@ class Registry:
             label_verified: whether the items' label signatures were verified.
 
         Returns:
-            Per item, one registration per subject, in item order.
+            Per item, one registration per subject, in item order; none for an
+            item older than the newest version registered (nothing of it is stored).
 
         Raises:
             IdentifierError: a subject identifier cannot be right; names the subject.
@@ -238,6 +240,30 @@ class Registry:
             label_verified=label_verified,
             period=self.claim_period,
         )
+
+    def superseded(self, item: Item) -> bool:
+        """Whether a newer label version of the item is registered (a `decide` check).
+
+        Pass it as `decide(..., superseded=registry.superseded)`: a decision on
+        an older version than the newest registered is `none` with reason
+        `label.superseded`. An item never registered is not superseded.
+
+        Args:
+            item: the item (its id and signed `version`).
+
+        Returns:
+            True when the registry holds a newer version of the item's label.
+
+        Raises:
+            UnavailableError: the database stayed away.
+            RegistryError: a database error (`decide` then shows the item to nobody).
+        """
+
+        def work(connection: Connection) -> dict[str, int]:
+            return ingest.newest_versions(connection, self._store.tables.items, [item.id])
+
+        newest = self._store.run(work, write=False)
+        return newest.get(item.id, 0) > item.version
 
     def lookup(
         self,

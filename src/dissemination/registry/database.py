@@ -131,7 +131,8 @@ class Tables:
         meta: `name -> value`: the schema version and the key chain.
         claims: one row per owned subject: the owner, since, expiry (primary key: the digest).
         links: one row per (subject, item): which items concern which subjects.
-        items: one row per registered item: its label, never its content.
+        items: one row per registered item: its label (the newest version seen),
+            never its content.
         events: the ownership history: who, when, what and why.
         prefix: the prefix of every table name.
     """
@@ -191,6 +192,7 @@ def make_tables(prefix: str = "registry_") -> Tables:
         Column("label_verified", Integer, nullable=False),
         Column("registered", UTCDateTime, nullable=False),
         Column("updated", UTCDateTime, nullable=False),
+        Column("version", Integer, nullable=False, server_default="1"),
     )
     events = Table(
         f"{prefix}events",

@@ -26,7 +26,7 @@ from dissemination.registry.labels import seal_label
 from dissemination.registry.lifecycle import expiry, take_over_lapsed
 from dissemination.registry.store import Store, aware, claim_of
 
-__all__ = ["BATCH", "register", "register_many"]
+__all__ = ["BATCH", "newest_versions", "register", "register_many"]
 
 
 BATCH: Final = 500
@@ -181,6 +181,29 @@ class _Batch:
         *,
         verified: bool,
     ) -> list[tuple[Registration, ...]]:
+        # An older label version than the newest stored changes nothing for its
+        # item (no label, links or claims from it): its registrations are empty.
+        stored = newest_versions(self.connection, self.store.tables.items, [i.id for i in items])
+        keep = [n for n, item in enumerate(items) if item.version >= stored.get(item.id, 0)]
+        if len(keep) < len(items):
+            done = iter(
+                self._write(
+                    [items[n] for n in keep], [identifiers[n] for n in keep], verified=verified
+                )
+                if keep
+                else []
+            )
+            kept = set(keep)
+            return [next(done) if n in kept else () for n in range(len(items))]
+        return self._write(items, identifiers, verified=verified)
+
+    def _write(
+        self,
+        items: Sequence[Item],
+        identifiers: Sequence[Sequence[NormalisedIdentifier]],
+        *,
+        verified: bool,
+    ) -> list[tuple[Registration, ...]]:
         store, connection = self.store, self.connection
         tables = store.tables
         self.position = {item.id: position for position, item in enumerate(items)}
@@ -241,31 +264,42 @@ class _Batch:
                 "label_verified": int(verified),
                 "registered": self.at,
                 "updated": self.at,
+                "version": item.version,
             }
             for item in items
         }
         before = {
-            row.item_id: (row.label, row.label_verified)
+            row.item_id: (row.label, row.label_verified, row.version)
             for row in connection.execute(
-                select(table.c.item_id, table.c.label, table.c.label_verified).where(
-                    table.c.item_id.in_(sorted(rows))
-                )
+                select(
+                    table.c.item_id, table.c.label, table.c.label_verified, table.c.version
+                ).where(table.c.item_id.in_(sorted(rows)))
             )
         }
         fresh = [row for item_id, row in sorted(rows.items()) if item_id not in before]
         if _bulk(connection, table, fresh) != len(fresh):
             raise Conflict  # registered at once by another writer: run again
         changed = [
-            {"key": item_id, "label": row["label"], "verified": row["label_verified"]}
+            {
+                "key": item_id,
+                "label": row["label"],
+                "verified": row["label_verified"],
+                "v": row["version"],
+            }
             for item_id, row in sorted(rows.items())
-            if item_id in before and before[item_id] != (row["label"], row["label_verified"])
+            if item_id in before
+            and before[item_id] != (row["label"], row["label_verified"], row["version"])
         ]
         if changed:
+            # The version guard keeps a newer label stored at once by another writer.
             connection.execute(
                 update(table)
-                .where(table.c.item_id == bindparam("key"))
+                .where(table.c.item_id == bindparam("key"), table.c.version <= bindparam("v"))
                 .values(
-                    label=bindparam("label"), label_verified=bindparam("verified"), updated=self.at
+                    label=bindparam("label"),
+                    label_verified=bindparam("verified"),
+                    version=bindparam("v"),
+                    updated=self.at,
                 ),
                 changed,
             )
@@ -390,6 +424,28 @@ class _Batch:
         if ready:
             _bulk(self.connection, self.store.tables.events, [row for _, row in ready])
         self.events = [entry for entry in self.events if before is not None and entry[0] >= before]
+
+
+def newest_versions(connection: Connection, table: Table, ids: Sequence[str]) -> dict[str, int]:
+    """The newest label version stored per item id (ids never registered are left out).
+
+    Args:
+        connection: a connection.
+        table: the registry's items table.
+        ids: the item ids.
+
+    Returns:
+        `item id -> version`.
+    """
+    found: dict[str, int] = {}
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), BATCH):
+        chunk = unique[start : start + BATCH]
+        for row in connection.execute(
+            select(table.c.item_id, table.c.version).where(table.c.item_id.in_(chunk))
+        ):
+            found[row.item_id] = int(row.version)
+    return found
 
 
 def _bulk(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:

@@ -162,7 +162,8 @@ def upgrade(
         def work(connection: Connection) -> Upgraded:
             advisory_lock(connection, table_prefix)
             before = revision_of(connection, table_prefix)
-            if before is not None and before not in _LEGACY.values():
+            known = {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
+            if before is not None and before not in known:
                 raise RegistryError(
                     f"the registry is at schema revision {before}, which this release "
                     "does not know: upgrade dissemination",
