@@ -218,3 +218,20 @@ def test_words_of_a_row_with_a_mistyped_fact_name_the_row_and_the_fact(tmp_path:
         "unknown fact `employment.agncy`" in messages
     )
     assert "`agncy` is not a employment type" in _codes(findings)[("unknown-fact", line)]
+
+
+def test_cli_lint_of_a_directory_that_is_not_a_profile_is_exit_2(tmp_path: Path) -> None:
+    """No model.conf, policy.csv or profile.yaml: bad input (2, one line), not a failed lint (1)."""
+    (tmp_path / "notes.txt").write_text("not a profile\n")
+    result = CliRunner().invoke(main, ["lint", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ")
+    assert result.output.count("\n") == 1
+    assert str(tmp_path) in result.output
+
+
+def test_a_profile_missing_one_file_is_still_linted(tmp_path: Path) -> None:
+    directory = _policy(tmp_path)
+    (directory / "model.conf").unlink()
+    findings = lint_policy(directory)
+    assert any(f.code == "load" and f.path.endswith("model.conf") for f in findings)

@@ -405,6 +405,9 @@ def _fail_closed(rows: list[PolicyRow], path: Path) -> Iterator[Finding]:
             yield Finding("fail-open", "warning", str(path), None, message)
 
 
+_PROFILE_FILES = ("model.conf", "policy.csv", "profile.yaml")
+
+
 def lint_policy(directory: str | Path) -> list[Finding]:
     """Lint a policy directory.
 
@@ -415,11 +418,16 @@ def lint_policy(directory: str | Path) -> list[Finding]:
         Every finding, errors and warnings, in file and line order.
 
     Raises:
-        PolicyError: the directory does not exist.
+        PolicyError: the directory does not exist, or holds none of the three files.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise PolicyError("policy directory does not exist", path=str(directory))
+    if not any((directory / name).exists() for name in _PROFILE_FILES):
+        raise PolicyError(
+            "not a policy directory: no model.conf, policy.csv or profile.yaml",
+            path=str(directory),
+        )
     findings: list[Finding] = []
     # Load first: a profile that loads is parsed once (rows, vocabulary, words);
     # one that does not is read again leniently, so every problem is reported.
