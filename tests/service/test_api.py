@@ -335,3 +335,16 @@ def test_a_time_far_from_the_clock_is_refused_when_skew_is_bounded() -> None:
     assert "`context.time` is more than 300 s from the clock" in response.json()["message"]
     del body["context"]["time"]
     assert client.post("/access/v1/evaluation", json=body).json()["context"]["view"] == "gist"
+
+
+def test_conditions_mentioning_a_withheld_subject_are_masked(client: TestClient) -> None:
+    # The vehicle AB12 CDE is marked SC; the agency reader (CTC) may not see it, so
+    # a condition naming it is masked as `view` masks it, in every form it is written.
+    request = envelope("agency", "container")
+    document = request["resource"]["properties"]
+    document["grading"]["conditions"] = "Do not approach ab12cde or its driver"
+    body = client.post("/access/v1/evaluation", json=request).json()
+    shown = " ".join(body["context"]["conditions"])
+    assert body["context"]["view"] == "gist"
+    assert "ab12cde" not in shown.casefold().replace(" ", "")
+    assert "Do not approach" in shown

@@ -28,7 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 from dissemination.decision import Decision
 from dissemination.errors import DocumentError, InputError
 from dissemination.models import Item
-from dissemination.redaction import render
+from dissemination.redaction import shown_conditions
 from dissemination.vocabulary import View
 
 __all__ = [
@@ -354,14 +354,10 @@ def decision_context(
             }
         )
     obligations.extend({"id": name} for name in decision.obligations)
-    if decision.masks:  # a condition may mention a withheld subject: take the rendered one
-        conditions = list(render(item, decision)["conditions"])
-    else:
-        conditions = [*decision.conditions, *decision.caveats]
     return {
         "view": decision.view.label,
         "reasons": [{"rule": reason.rule, "text": reason.text} for reason in decision.reasons],
-        "conditions": conditions,
+        "conditions": shown_conditions(decision),  # masked as `view` masks them
         "obligations": obligations,
         "policy": dict(policy),
         "decision_id": decision_id,
